@@ -1,0 +1,61 @@
+"""Shared fixtures. Real kernel builds and boots are session-scoped: built once,
+shared by every test that needs them (caches live in $HARNESS_CACHE or
+~/.cache/harness, so a second run reuses them)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def cfg():
+    from harness.config import load_config
+    return load_config(ROOT / "configs" / "harness.yaml")
+
+
+@pytest.fixture(scope="session")
+def default_build(cfg):
+    """The default variant/profile, built for real (minutes cold, instant warm)."""
+    from harness.build import ensure_build
+    return ensure_build(cfg, cfg.variant(None), cfg.profile(None))
+
+
+@pytest.fixture(scope="session")
+def source_tree(cfg):
+    from harness.source import prepare_source
+    return prepare_source(cfg.sources[cfg.variant(None).source])
+
+
+def qemu_pids() -> set[int]:
+    out = subprocess.run(["pgrep", "-f", "qemu-system-x86_64"], capture_output=True, text=True).stdout
+    return {int(p) for p in out.split()}
+
+
+@pytest.fixture
+def no_orphan_qemu():
+    """Asserts that a test leaves no QEMU process behind."""
+    before = qemu_pids()
+    yield
+    import time
+    time.sleep(0.2)
+    left = qemu_pids() - before
+    assert not left, f"QEMU processes left running: {left}"
+
+
+def git_init(path: Path) -> None:
+    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@t")
+    subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True, env=env)
+    subprocess.run(["git", "-C", str(path), "add", "-A"], check=True, env=env)
+    subprocess.run(["git", "-C", str(path), "commit", "-qm", "base"], check=True, env=env)
