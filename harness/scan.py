@@ -80,7 +80,7 @@ class Report:
 _HOST_PREFIX = re.compile(r"^\[host [^\]]*\] ?")
 _CONSOLE_PREFIX = re.compile(
     r"^(?:\*\* [0-9]+ printk messages dropped \*\* )?(?:.* login: )?(?:<[0-9]+>)?"
-    r"\[ *[0-9]+\.[0-9]+\] ?(\[ *[CT][0-9]+\])? ?"
+    r"\[ *[0-9]+\.[0-9]+\](?: ?(\[ *[CT][0-9]+\]))?(?: |$)"
 )
 _SYSLOG_PREFIX = re.compile(r"^[A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} \S+ kernel: ")
 _QUESTIONABLE = re.compile(r"^(?:\[<[0-9a-f]+>\])? ?\? ")
@@ -131,7 +131,7 @@ def prefilter_hits(text: str) -> bool:
 
 _BODY = re.compile(
     r"^(?:\s|\?|<|\[<|-|=|>|#|\*|\(|\||\{|\}|\.\.\.)"
-    r"|^[0-9a-fA-F]{8,}"
+    r"|^[0-9a-fA-F]{8,}|^[0-9a-f]{3,}: "
     r"|^[A-Z]{1,3}[0-9]{0,2}: "
     r"|^(?:page|flags|raw|head|memcg|anon|pc|lr|sp|fp|x[0-9]+|epc|ra|gp|tp|status|badaddr|cause) ?:"
     r"|^(?:Code|Call Trace|Call trace|Hardware name|Workqueue|Modules linked in|CPU|Comm|Tainted|"
@@ -146,7 +146,8 @@ _BODY = re.compile(
     r"kobject|refcount_t|ODEBUG|list_(?:add|del)|Kernel panic|Oops|BUG|WARNING|"
     r"invalid opcode|general protection|KASAN|Showing|Mem-Info|Node \d|"
     r"#PF|PKRU|DR[0-9]|CR[0-9]|FS:|RIP|RSP|RAX|RDX|RBP|R[0-9]|ORIG_|EFLAGS|"
-    r"Instruction dump|Internal error|Process |Tainted:|Not tainted|\[ *[0-9]+\.)"
+    r"Instruction dump|Internal error|Process |Tainted:|Not tainted|Register |Stack:|Flags:|"
+    r"Control:|LR is at|PC is at|Exception stack|Function entered|Sending|task |\[ *[0-9]+\.)"
 )
 
 
@@ -301,9 +302,140 @@ def _is_stack_start(line: str) -> bool:
     return any(r.search(line) for r in F.STACK_START)
 
 
+_B62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+class _RustV0:
+    """Just enough of a Rust v0 symbol demangler for function paths
+    (crate::module::fn and <Type as Trait>::method); raises on the rest."""
+
+    def __init__(self, sym: str):
+        self.s = sym[2:]
+        self.i = 0
+
+    def peek(self) -> str:
+        return self.s[self.i] if self.i < len(self.s) else ""
+
+    def take(self) -> str:
+        c = self.peek()
+        if not c:
+            raise ValueError("truncated")
+        self.i += 1
+        return c
+
+    def b62(self) -> int:
+        if self.peek() == "_":
+            self.i += 1
+            return 0
+        n = 0
+        while self.peek() != "_":
+            n = n * 62 + _B62.index(self.take())
+        self.i += 1
+        return n + 1
+
+    def disamb(self) -> None:
+        if self.peek() == "s":
+            self.i += 1
+            self.b62()
+
+    def ident(self) -> str:
+        if self.peek() == "u":
+            raise ValueError("punycode")
+        j = self.i
+        while self.peek().isdigit():
+            self.i += 1
+        n = int(self.s[j:self.i])
+        if self.peek() == "_":
+            self.i += 1
+        name = self.s[self.i:self.i + n]
+        self.i += n
+        return name
+
+    def backref(self, fn):
+        pos = self.b62()
+        save, self.i = self.i, pos
+        try:
+            return fn()
+        finally:
+            self.i = save
+
+    def path(self) -> str:
+        c = self.take()
+        if c == "C":
+            self.disamb()
+            return self.ident()
+        if c == "N":
+            self.take()  # namespace
+            parent = self.path()
+            self.disamb()
+            name = self.ident()
+            return f"{parent}::{name}" if name else parent
+        if c == "M":
+            self.disamb()
+            self.path()
+            return f"<{self.type()}>"
+        if c == "X":
+            self.disamb()
+            self.path()
+            ty = self.type()
+            return f"<{ty} as {self.path()}>"
+        if c == "Y":
+            ty = self.type()
+            return f"<{ty} as {self.path()}>"
+        if c == "B":
+            return self.backref(self.path)
+        raise ValueError(c)
+
+    def type(self) -> str:
+        c = self.peek()
+        basic = {"a": "i8", "b": "bool", "c": "char", "d": "f64", "e": "str", "f": "f32", "h": "u8",
+                 "i": "isize", "j": "usize", "l": "i32", "m": "u32", "n": "i128", "o": "u128",
+                 "s": "i16", "t": "u16", "u": "()", "x": "i64", "y": "u64", "z": "!", "p": "_"}
+        if c in basic:
+            self.i += 1
+            return basic[c]
+        if c == "B":
+            self.i += 1
+            return self.backref(self.type)
+        return self.path()
+
+
+_ITANIUM = re.compile(r"_Z(N?)((?:\d+[A-Za-z_][A-Za-z0-9_]*?)+)")
+
+
+def demangle(name: str) -> str:
+    """Demangle C++ (Itanium) and Rust (v0) function names; else unchanged."""
+    if name.startswith("_R"):
+        try:
+            return _RustV0(name).path()
+        except (ValueError, IndexError):
+            return name
+    if name.startswith("_Z"):
+        i = 2
+        nested = name[i:i + 1] == "N"
+        if nested:
+            i += 1
+        parts = []
+        while i < len(name) and name[i].isdigit():
+            j = i
+            while i < len(name) and name[i].isdigit():
+                i += 1
+            n = int(name[j:i])
+            parts.append(name[i:i + n])
+            i += n
+            if not nested:
+                break
+        return "::".join(parts) if parts else name
+    return name
+
+
 def _add_frames(raw: list[str], m: re.Match, skip: re.Pattern) -> None:
     for g in m.groups():
-        if g is not None and not skip.search(g):
+        if g is None:
+            continue
+        if g[:2] in ("_R", "_Z"):
+            g = demangle(g)
+        if not skip.search(g):
             raw.append(g)
 
 
@@ -492,14 +624,27 @@ class _Open:
         self.last_body = first.no
         self.last_seen = first.no
         self.gap = 0
-        self.ended = False
+        self.gap_limit = _GAP if first.ctx in ("", "console") else 3 * _GAP
+        self.ended = False      # saw "---[ end trace"
+        self.tail = False       # another report started in this context
         self.cpu_traceback = False
         self.min_lines = 16 if "BUG: KMSAN:" in first.text else 22
+        self.leak_objects = 1 if first.text.startswith("unreferenced object") else 0
 
     def accepts(self, line: _Line) -> bool:
         if line.ctx == self.ctx:
             return True
         return self.cpu_traceback and line.ctx.startswith("C")
+
+    def continues(self, text: str) -> bool:
+        """Does a header line belong to this report rather than start one?"""
+        if _is_continuation(text):
+            return True
+        if text.startswith("unreferenced object") and self.leak_objects == 0 \
+                and "memory leak" in self.lines[0].text:
+            self.leak_objects = 1
+            return True
+        return False
 
     def add(self, line: _Line) -> None:
         self.lines.append(line)
@@ -510,7 +655,8 @@ class _Open:
         if not text.strip():
             return
         if _BODY.search(text) or line.questionable:
-            self.last_body = line.no
+            if not self.tail:
+                self.last_body = line.no
             self.gap = 0
         else:
             self.gap += 1
@@ -520,7 +666,7 @@ class _Scanner:
     def __init__(self) -> None:
         self.lineno = 0
         self.step: str | None = None
-        self.open: dict[str, _Open] = {}
+        self.open: list[_Open] = []
         self.reports: list[Report] = []
         self.recent: list[_Line] = []  # a few lines before the current one
 
@@ -532,7 +678,8 @@ class _Scanner:
         text = text.rstrip("\r")
         questionable = bool(_QUESTIONABLE.match(text)) and "<EOI>" not in text
         ln = _Line(no, ctx, text, questionable)
-        self._expire(no)
+        if self.open:
+            self._expire(no)
         if "HARNESS-STEP" in text:
             m = _STEP.search(text)
             if m:
@@ -543,31 +690,51 @@ class _Scanner:
                 return
         cls = _match_header(text) if text else None
         if cls is not None:
-            cur = self.open.get(ctx)
-            if cur is not None and _is_continuation(text):
+            cur = self._current(ctx)
+            if cur is not None and cur.continues(text):
                 cur.ended = False
-                cur.add(ln)
-                self._after_add(cur)
+                self._feed(cur, ln)
             else:
-                if cur is not None:
-                    self._close(cur)
-                self.open[ctx] = _Open(cls, ln, self.step, self._preamble(ctx))
-        else:
-            for rep in list(self.open.values()):
-                if rep.accepts(ln):
-                    if rep.ended:
-                        if text.strip():
-                            self._close(rep)
+                for rep in list(self.open):
+                    if rep.ctx != ctx:
                         continue
-                    if ln.ctx in ("", "console") and any(p in text for p in F.INFO_WITH_STACK):
+                    if ctx in ("", "console") or rep.ended:
                         self._close(rep)
-                        continue
-                    rep.add(ln)
-                    if F.TERMINATOR.search(text):
-                        rep.ended = True
+                    else:
+                        # Same task/CPU: syzkaller reads on past a second
+                        # report for the first one's title; so do we, but
+                        # its body ends here.
+                        rep.tail = True
+                        self._feed(rep, ln)
+                self.open.append(_Open(cls, ln, self.step, self._preamble(ctx)))
+        else:
+            for rep in list(self.open):
+                if not rep.accepts(ln):
+                    continue
+                if rep.ended:
+                    if text.strip():
+                        self._close(rep)
+                    continue
+                if ln.ctx in ("", "console") and any(p in text for p in F.INFO_WITH_STACK):
+                    self._close(rep)
+                    continue
+                self._feed(rep, ln)
+                if F.TERMINATOR.search(text):
+                    rep.ended = True
+                    if not rep.tail:
                         rep.last_body = no
-                    self._after_add(rep)
         self._remember(ln)
+
+    def _current(self, ctx: str) -> _Open | None:
+        for rep in reversed(self.open):
+            if rep.ctx == ctx and not rep.tail:
+                return rep
+        return None
+
+    def _feed(self, rep: _Open, ln: _Line) -> None:
+        rep.add(ln)
+        if rep.gap >= rep.gap_limit or len(rep.lines) >= _MAX_REPORT_LINES:
+            self._close(rep)
 
     def _remember(self, ln: _Line) -> None:
         self.recent.append(ln)
@@ -575,6 +742,7 @@ class _Scanner:
             del self.recent[0]
 
     def _preamble(self, ctx: str) -> list[_Line]:
+        """Lines just before a header that belong to its report."""
         pre: list[_Line] = []
         for ln in reversed(self.recent):
             if ln.ctx != ctx or not F.PREAMBLE.search(ln.text):
@@ -582,31 +750,26 @@ class _Scanner:
             pre.insert(0, ln)
             if len(pre) == 3:
                 break
-        # Lines handed over as preamble are contiguous with the header only.
         return pre
 
     def skipped(self, no: int) -> None:
-        """Lines up to *no* were skipped by the prefilter."""
+        """Lines before *no* were skipped by the prefilter."""
         if self.recent and self.recent[-1].no < no - 1:
             self.recent.clear()
 
-    def _after_add(self, rep: _Open) -> None:
-        if rep.gap >= _GAP or len(rep.lines) >= _MAX_REPORT_LINES:
-            self._close(rep)
-
     def _expire(self, no: int) -> None:
-        for rep in list(self.open.values()):
+        for rep in list(self.open):
             if no - rep.last_seen > _IDLE:
                 self._close(rep)
 
     def _close_all(self) -> None:
-        for rep in list(self.open.values()):
+        for rep in list(self.open):
             self._close(rep)
 
     def _close(self, rep: _Open) -> None:
-        if self.open.get(rep.ctx) is rep:
-            del self.open[rep.ctx]
-        self.reports.append(_finish(rep))
+        if rep in self.open:
+            self.open.remove(rep)
+            self.reports.append(_finish(rep))
 
     def finish(self) -> list[Report]:
         self._close_all()
