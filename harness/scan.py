@@ -63,6 +63,7 @@ class Report:
     alt_titles: list[str] = field(default_factory=list)
     corrupted_reason: str | None = None
     modules_unloading: list[str] = field(default_factory=list)
+    location: str | None = None  # file:line of the guilty frame, once symbolised
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -711,9 +712,10 @@ class _Scanner:
             for rep in list(self.open):
                 if not rep.accepts(ln):
                     continue
-                if rep.ended:
-                    if text.strip():
-                        self._close(rep)
+                if rep.ended and text.strip() and not _BODY.search(text):
+                    # After "---[ end trace" the kernel may repeat the
+                    # registers and panic; anything else ends the report.
+                    self._close(rep)
                     continue
                 if ln.ctx in ("", "console") and any(p in text for p in F.INFO_WITH_STACK):
                     self._close(rep)
