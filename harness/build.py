@@ -163,7 +163,8 @@ def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, forc
     cache = cache or cache_root()
     say = log or (lambda msg: print(msg, file=__import__("sys").stderr, flush=True))
     source = prepare_source(cfg.sources[variant.source], cache)
-    applied = patches_mod.apply_variant(source, variant.name, variant.series, cfg.series_dir)
+    applied = patches_mod.apply_variant(source, variant.name, variant.series, cfg.series_dir,
+                                         variant.patch_limit)
     compiler = compiler_version()
     ghash = guest_sources_hash(cfg.root)
     key = build_key(source, applied, profile, compiler, ghash)

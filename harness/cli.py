@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_build)
 
     # stages that register their own subcommands
-    for mod in ("harness.scan", "harness.guest_cli", "harness.canary", "harness.matrix",
+    for mod in ("harness.scan", "harness.guest_cli", "harness.canary", "harness.run_cli",
                 "harness.report"):
         try:
             m = importlib.import_module(mod)

@@ -58,6 +58,7 @@ class Variant:
     source: str
     series: tuple[str, ...] = ()
     description: str = ""
+    patch_limit: int | None = None   # only the first N patches (bisection prefixes)
 
 
 @dataclass(frozen=True)

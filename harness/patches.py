@@ -120,12 +120,15 @@ def variant_key(source: SourceTree, patches: list[Patch]) -> str:
     return sha256_text(source.base_commit + "".join(p.sha256 for p in patches))
 
 
-def apply_variant(source: SourceTree, variant: str, series_list, series_dir: Path) -> AppliedVariant:
+def apply_variant(source: SourceTree, variant: str, series_list, series_dir: Path,
+                  limit: int | None = None) -> AppliedVariant:
     """Make `harness/<variant>` = base + the series; returns its commit.
 
     On any failure the repository is returned to its base: no half-applied tree.
     """
     patches = [p for s in series_list for p in read_series(series_dir, s)]
+    if limit is not None:
+        patches = patches[:limit]
     key = variant_key(source, patches)
     repo = source.repo
     branch = f"harness/{variant}"

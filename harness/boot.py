@@ -1,0 +1,25 @@
+"""From a build to a guest object: initramfs, accelerator, QEMU spec."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.build import Build
+from harness.config import GuestConfig
+from harness.guest import Guest
+from harness.initramfs import build_initramfs
+from harness.qemu import QemuSpec, choose_accel, free_port
+
+
+def make_guest(guest_cfg: GuestConfig, build: Build, workdir: Path, *, transport: str | None = None,
+               gdb_port: int | None = None, accel: str | None = None, root: Path | None = None,
+               extra_cmdline: str = "") -> Guest:
+    initrd = build_initramfs(build, root)
+    accel = accel or choose_accel(guest_cfg, build.bzimage)
+    slowdown = guest_cfg.tcg_slowdown if accel == "tcg" else 1.0
+    spec = QemuSpec(kernel=build.bzimage, initrd=initrd, accel=accel, smp=guest_cfg.smp,
+                    memory_mb=guest_cfg.memory_mb,
+                    cmdline=" ".join(filter(None, [guest_cfg.cmdline, extra_cmdline])),
+                    gdb_port=gdb_port)
+    return Guest(spec, workdir, transport=transport or guest_cfg.transport,
+                 boot_timeout=guest_cfg.boot_timeout_s, slowdown=slowdown)

@@ -1,0 +1,351 @@
+"""A booted guest: QEMU under pexpect, the console log, and a command channel.
+
+The serial console is the source of truth for the kernel log: a reader thread
+drains it continuously into `console.log` (each line prefixed with the host
+time since QEMU started) whatever the transport. Commands run in a child
+shell, each in its own subshell, framed by markers so that kernel lines on
+the same console never leak into a command's output. Each step also writes
+`HARNESS-STEP:`/`HARNESS-STEP-END:` into /dev/kmsg so the kernel log itself
+says which step a report belongs to.
+
+Every way the guest can die is a `GuestDied` with a `kind`:
+  no-boot      the shell never came up (last console lines attached)
+  panic        "Kernel panic - not syncing" seen
+  reset        QEMU exited / the guest reset without a panic
+  timeout      a step overran its deadline; the guest was killed
+  qemu-failed  QEMU did not start (its stderr attached)
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import os
+import re
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pexpect
+
+from harness.errors import HarnessError
+from harness.qemu import QemuSpec
+
+KERNEL_LINE = re.compile(r"^\s*\[\s*\d+\.\d+\]")
+PANIC = "Kernel panic - not syncing"
+READY = "HARNESS-READY"
+_ids = itertools.count(1)
+
+# QEMU processes started by this process: killed on exit, whatever happens
+_live: set["Guest"] = set()
+
+
+class GuestDied(HarnessError):
+    exit_status = 1
+
+    def __init__(self, kind: str, detail: str, last_lines: list[str] | None = None):
+        self.kind, self.detail, self.last_lines = kind, detail, last_lines or []
+        text = f"guest {kind}: {detail}"
+        if self.last_lines:
+            text += "\n  last console lines:\n" + "\n".join("    " + l for l in self.last_lines[-15:])
+        super().__init__(text)
+
+
+@dataclass
+class CommandResult:
+    exit_status: int
+    output: str
+    duration_s: float
+    kernel_log: list[str] = field(default_factory=list)
+    step: str | None = None
+
+
+class Console:
+    """Drains QEMU's console into a log file and an in-memory line list."""
+
+    def __init__(self, child: pexpect.spawn, log_path: Path):
+        self.child = child
+        self.lines: list[str] = []
+        self.t0 = time.monotonic()
+        self.cond = threading.Condition()
+        self.eof = False
+        self.panic_line: int | None = None
+        self._partial = ""
+        self._log = open(log_path, "w", buffering=1, errors="replace")
+        self._stop = False
+        self._thread = threading.Thread(target=self._pump, name="console", daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        while not self._stop:
+            try:
+                data = self.child.read_nonblocking(65536, timeout=0.05)
+            except pexpect.TIMEOUT:
+                continue
+            except (pexpect.EOF, OSError, ValueError):
+                break
+            self._feed(data)
+        if self._partial:
+            self._feed("\n")
+        with self.cond:
+            self.eof = True
+            self.cond.notify_all()
+
+    def _feed(self, data: str) -> None:
+        data = self._partial + data.replace("\r", "")
+        *complete, self._partial = data.split("\n")
+        if not complete:
+            return
+        stamp = time.monotonic() - self.t0
+        with self.cond:
+            for line in complete:
+                self._log.write(f"[host +{stamp:.3f}] {line}\n")
+                if self.panic_line is None and PANIC in line:
+                    self.panic_line = len(self.lines)
+                self.lines.append(line)
+            self.cond.notify_all()
+
+    def wait_for(self, pattern: re.Pattern, start: int, timeout: float,
+                 stop_on_panic: bool = True) -> tuple[str, int, re.Match | None]:
+        """Wait for a line matching pattern at index >= start.
+
+        Returns (state, index, match) with state "match", "panic", "eof" or "timeout".
+        """
+        deadline = time.monotonic() + timeout
+        pos = start
+        with self.cond:
+            while True:
+                while pos < len(self.lines):
+                    m = pattern.search(self.lines[pos])
+                    if m:
+                        return "match", pos, m
+                    pos += 1
+                if stop_on_panic and self.panic_line is not None and self.panic_line >= start:
+                    return "panic", self.panic_line, None
+                if self.eof:
+                    return "eof", pos, None
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return "timeout", pos, None
+                self.cond.wait(min(left, 0.5))
+
+    def wait_eof(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not self.eof and time.monotonic() < deadline:
+                self.cond.wait(0.2)
+            return self.eof
+
+    def stop(self) -> None:
+        self._stop = True
+        self._thread.join(timeout=2)
+        self._log.flush()
+
+    def close(self) -> None:
+        self.stop()
+        self._log.close()
+
+
+class Guest:
+    """One QEMU guest; use as a context manager so QEMU never outlives us."""
+
+    def __init__(self, spec: QemuSpec, workdir: Path, transport: str = "serial",
+                 boot_timeout: float = 60.0, slowdown: float = 1.0):
+        self.spec, self.workdir = spec, Path(workdir)
+        self.transport, self.slowdown = transport, slowdown
+        self.boot_timeout = boot_timeout * slowdown
+        self.child: pexpect.spawn | None = None
+        self.console: Console | None = None
+        self.ssh = None
+        self.boot_s: float | None = None
+        self.dead: GuestDied | None = None
+        self.workdir.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def console_log(self) -> Path:
+        return self.workdir / "console.log"
+
+    # -- life cycle -------------------------------------------------------
+    def start(self) -> "Guest":
+        if self.transport == "ssh":
+            from harness.ssh import new_key
+            from harness.qemu import free_port
+            self.key, pub = new_key()
+            self.spec.ssh_port = self.spec.ssh_port or free_port()
+            # spaces cannot go on the kernel command line; init turns ~ back
+            self.spec.cmdline = (self.spec.cmdline + f" harness.transport=ssh harness.sshkey="
+                                 + pub.replace(" ", "~")).strip()
+        argv = self.spec.argv()
+        (self.workdir / "qemu-cmdline.txt").write_text(self.spec.shell_line() + "\n")
+        stderr_path = self.workdir / "qemu-stderr.txt"
+        # stderr goes to a file so a QEMU that refuses to start can say why
+        cmd = "exec " + " ".join(map(_q, argv)) + f" 2>{_q(str(stderr_path))}"
+        t0 = time.monotonic()
+        try:
+            self.child = pexpect.spawn("/bin/sh", ["-c", cmd], encoding="utf-8",
+                                       codec_errors="replace", timeout=None,
+                                       dimensions=(50, 512), echo=False)
+        except pexpect.ExceptionPexpect as exc:
+            raise GuestDied("qemu-failed", str(exc)) from None
+        _live.add(self)
+        self.console = Console(self.child, self.console_log)
+        state, idx, _ = self.console.wait_for(re.compile(re.escape(READY)), 0, self.boot_timeout)
+        if state != "match":
+            self._die_at_boot(state, stderr_path)
+        self.boot_s = time.monotonic() - t0
+        if self.transport == "ssh":
+            self._connect_ssh(t0)
+        return self
+
+    def _die_at_boot(self, state: str, stderr_path: Path) -> None:
+        lines = list(self.console.lines[-20:])
+        if state == "panic":
+            self.console.wait_eof(5)
+            self.kill()
+            raise GuestDied("panic", "kernel panicked during boot", self.console.lines[-30:])
+        if state == "eof":
+            self.kill()
+            err = stderr_path.read_text(errors="replace").strip() if stderr_path.exists() else ""
+            if not self.console.lines:
+                raise GuestDied("qemu-failed", f"QEMU exited before any console output: {err or '(no stderr)'}")
+            raise GuestDied("no-boot", "QEMU exited before the shell came up" +
+                            (f" ({err})" if err else ""), lines)
+        self.kill()
+        raise GuestDied("no-boot", f"no shell prompt within {self.boot_timeout:.0f}s", lines)
+
+    def _connect_ssh(self, t0: float) -> None:
+        from harness.ssh import SshChannel
+        self.ssh = SshChannel("127.0.0.1", self.spec.ssh_port, self.key)
+        deadline = t0 + self.boot_timeout
+        err = None
+        while time.monotonic() < deadline:
+            if self.console.eof:
+                break
+            try:
+                self.ssh.connect(timeout=max(1.0, deadline - time.monotonic()))
+                return
+            except Exception as exc:  # noqa: BLE001 - any connect failure: retry until the deadline
+                err = exc
+                time.sleep(0.1)
+        self.kill()
+        raise GuestDied("no-boot", f"SSH to the guest never came up: {err}", self.console.lines[-20:])
+
+    def kill(self) -> None:
+        """Kill QEMU (its whole process group) and stop the console reader."""
+        if self.ssh:
+            self.ssh.close()
+            self.ssh = None
+        if self.child is not None:
+            try:
+                os.killpg(self.child.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                self.child.close(force=True)
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+        if self.console:
+            self.console.close()
+        _live.discard(self)
+
+    def alive(self) -> bool:
+        return self.child is not None and self.child.isalive() and not self.console.eof
+
+    def __enter__(self) -> "Guest":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.kill()
+
+    # -- commands ----------------------------------------------------------
+    def run(self, cmd: str, timeout: float = 60.0, step: str | None = None) -> CommandResult:
+        """Run a shell command in a child subshell; returns its status and output.
+
+        Raises GuestDied when the guest panics, exits or the step times out (the
+        guest is killed then).
+        """
+        if self.dead:
+            raise self.dead
+        timeout *= self.slowdown
+        n = next(_ids)
+        step_name = step or f"cmd{n}"
+        script = _framed(cmd, step_name, n)
+        start_line = len(self.console.lines)
+        t0 = time.monotonic()
+        if self.transport == "ssh" and self.ssh:
+            try:
+                status, out = self.ssh.run(script, timeout)
+            except TimeoutError:
+                return self._died("timeout", f"step {step_name!r} did not finish within {timeout:.0f}s")
+            except OSError as exc:
+                state, _, _ = self.console.wait_for(re.compile(re.escape(PANIC)), start_line, 3.0)
+                if self.console.panic_line is not None or state == "match":
+                    return self._died("panic", f"kernel panicked during step {step_name!r}")
+                return self._died("reset", f"SSH connection lost during step {step_name!r}: {exc}")
+            end_re = re.compile(r"HARNESS-STEP-END: " + re.escape(step_name) + r"\b")
+            self.console.wait_for(end_re, start_line, 2.0)
+            output = re.sub(r"^@@S \d+\n", "", out, count=1)
+        else:
+            payload = base64.b64encode(script.encode()).decode()
+            self.child.send(f"echo {payload} | base64 -d > /tmp/.c{n}; sh /tmp/.c{n}; "
+                            f"printf '@@E %s %s\\n' {n} $?\n")
+            end_re = re.compile(rf"@@E {n} (\d+)")
+            state, idx, m = self.console.wait_for(end_re, start_line, timeout)
+            if state == "timeout":
+                return self._died("timeout", f"step {step_name!r} did not finish within {timeout:.0f}s")
+            if state == "panic":
+                return self._died("panic", f"kernel panicked during step {step_name!r}")
+            if state == "eof":
+                return self._died("reset", f"QEMU exited during step {step_name!r}")
+            status = int(m.group(1))
+            # the kmsg end marker is printed before the shell's marker, but may trail it
+            end_k = re.compile(r"HARNESS-STEP-END: " + re.escape(step_name) + r"\b")
+            self.console.wait_for(end_k, start_line, 2.0)
+            begin = re.compile(r"^@@S " + str(n) + "$")
+            lines = self.console.lines[start_line:idx]
+            out_lines, started = [], False
+            for line in lines:
+                if not started:
+                    started = bool(begin.match(line))
+                    continue
+                if not KERNEL_LINE.match(line):
+                    out_lines.append(line)
+            output = "\n".join(out_lines) + ("\n" if out_lines else "")
+        klog = [l for l in self.console.lines[start_line:] if KERNEL_LINE.match(l)]
+        return CommandResult(status, output, time.monotonic() - t0, klog, step_name)
+
+    def _died(self, kind: str, detail: str):
+        if kind == "panic":
+            self.console.wait_eof(5.0)
+        last = self.console.lines[-30:]
+        self.kill()
+        self.dead = GuestDied(kind, detail, last)
+        raise self.dead
+
+    def interact(self) -> int:
+        """Hand the console to the user (Ctrl-] leaves)."""
+        self.console.stop()
+        self.child.interact(escape_character=chr(29))
+        return 0
+
+
+def _q(s: str) -> str:
+    import shlex
+    return shlex.quote(s)
+
+
+def _framed(cmd: str, step: str, n: int) -> str:
+    """The script a step runs in the guest: markers around a subshell."""
+    return (f"echo 'HARNESS-STEP: {step}' > /dev/kmsg\n"
+            f"printf '@@S %s\\n' {n}\n"
+            f"( {cmd}\n)\n"
+            "rc=$?\n"
+            f"echo 'HARNESS-STEP-END: {step} rc='$rc > /dev/kmsg\n"
+            "exit $rc\n")
+
+
+def kill_all() -> None:
+    for g in list(_live):
+        g.kill()

@@ -1,0 +1,401 @@
+"""Running cells: builds first (one at a time), then guests in parallel workers.
+
+A worker keeps one guest per build and runs that build's cells in it one
+after another while the kernel stays clean; after a report, a bad taint or a
+dead guest the next cell gets a fresh boot. Results are written as each cell
+finishes. Ctrl-C/SIGTERM kills every QEMU and leaves a summary marked
+incomplete.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness import guest as guest_mod
+from harness.build import Build, ensure_build
+from harness.config import HarnessConfig
+from harness.errors import BuildError, HarnessError, InputError
+from harness.matrix import Cell, taint_is_bad
+from harness.results import RunResults, repro_sh
+from harness.scenarios import Expectation, Scenario, ScenarioResult, judge, run_scenario
+from harness.util import git
+
+
+@dataclass
+class RunOptions:
+    jobs: int = 1
+    retries: int = 0
+    results_root: Path = Path("results")
+    junit: Path | None = None
+    baseline: Path | None = None
+    transport: str | None = None
+    accel: str | None = None
+    canary: bool = True
+    fail_on_flaky: bool = False
+    stop_before: str | None = None        # repro --shell: stop before this step
+
+
+@dataclass
+class BuildInfo:
+    build: Build | None
+    features: dict = field(default_factory=dict)
+    canary: list[dict] | None = None
+    blind: set[str] = field(default_factory=set)
+    error: str | None = None
+    input_error: bool = False
+
+
+def detect_features(build: Build) -> dict[str, bool]:
+    """What the kernel's dma-fence API offers, from the built commit's header."""
+    repo = Path(build.source["repo"])
+    commit = None
+    for ident in (build.source,):
+        commit = ident.get("commit")
+    try:
+        ref = git(repo, "rev-parse", f"harness/{build.variant}")
+        text = git(repo, "show", f"{ref}:include/linux/dma-fence.h")
+    except HarnessError:
+        text = ""
+    return {"inline_lock": "DMA_FENCE_FLAG_INLINE_LOCK_BIT" in text,
+            "rcu_ops": bool(re.search(r"__rcu\s*\*\s*ops", text))}
+
+
+class Reporter:
+    """Progress: a rewritten status block on a TTY, one line per event otherwise."""
+
+    def __init__(self, total: int, stream=None):
+        self.total, self.done, self.failed = total, 0, 0
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.phase: dict[str, str] = {}
+        self.t0 = time.monotonic()
+        self.lock = threading.Lock()
+        self._shown = 0
+
+    def event(self, msg: str) -> None:
+        with self.lock:
+            self._clear()
+            self.stream.write(f"[{time.monotonic() - self.t0:6.0f}s] {msg}\n")
+            self._draw()
+
+    def set_phase(self, worker: str, phase: str) -> None:
+        with self.lock:
+            self.phase[worker] = phase
+            if self.tty:
+                self._clear()
+                self._draw()
+
+    def cell_done(self, cell: dict) -> None:
+        with self.lock:
+            self.done += 1
+            self.failed += 0 if cell["passed"] or cell["outcome"] == "n/a" else 1
+        verdict = "ok" if cell["passed"] else ("n/a" if cell["outcome"] == "n/a" else "FAIL")
+        if cell.get("flaky"):
+            verdict = "FLAKY"
+        title = f" [{cell['reports'][0]['title']}]" if cell.get("reports") else ""
+        self.event(f"{self.done}/{self.total} {verdict:5} {cell['id']}: {cell['outcome']}{title}"
+                   f" ({cell['duration_s']:.1f}s)" + ("" if cell["passed"] else f" — {cell.get('why', '')}"))
+
+    def _clear(self) -> None:
+        if self.tty and self._shown:
+            self.stream.write(f"\033[{self._shown}A\033[J")
+            self._shown = 0
+
+    def _draw(self) -> None:
+        if not self.tty:
+            self.stream.flush()
+            return
+        lines = [f"cells {self.done}/{self.total}, {self.failed} failed, "
+                 f"{time.monotonic() - self.t0:.0f}s elapsed"]
+        lines += [f"  {w}: {p}" for w, p in sorted(self.phase.items())]
+        self.stream.write("\n".join(lines) + "\n")
+        self._shown = len(lines)
+        self.stream.flush()
+
+
+def _kernel_lines(lines: list[str]) -> list[str]:
+    return [l for l in lines if guest_mod.KERNEL_LINE.match(l)]
+
+
+def scan_range(lines: list[str], offset: int):
+    from harness.scan import scan_lines
+    reports = scan_lines(lines)
+    for r in reports:
+        r.start_line += offset
+        r.end_line += offset
+    return reports
+
+
+class Runner:
+    def __init__(self, cfg: HarnessConfig, scenarios: dict[str, Scenario], opts: RunOptions,
+                 results: RunResults, reporter: Reporter):
+        self.cfg, self.scenarios, self.opts = cfg, scenarios, opts
+        self.results, self.reporter = results, reporter
+        self.stop = threading.Event()
+        self.builds: dict[tuple[str, str], BuildInfo] = {}
+
+    # -- builds --------------------------------------------------------------
+    def prepare_builds(self, keys: list[tuple[str, str]]) -> None:
+        for v, p in keys:
+            if self.stop.is_set():
+                return
+            info = BuildInfo(None)
+            self.reporter.set_phase("build", f"{v}/{p}")
+            t0 = time.monotonic()
+            try:
+                b = ensure_build(self.cfg, self.cfg.variant(v), self.cfg.profile(p),
+                                 log=lambda m: self.reporter.event(m))
+                info.build = b
+                info.features = detect_features(b)
+                self.reporter.event(f"build {v}/{p}: {'built' if b.built else 'cached'} "
+                                    f"({b.release}, {time.monotonic() - t0:.1f}s)")
+            except InputError as exc:
+                info.error, info.input_error = str(exc), True
+                self.reporter.event(f"build {v}/{p}: INPUT ERROR: {exc}")
+            except BuildError as exc:
+                info.error = str(exc)
+                self.reporter.event(f"build {v}/{p}: FAILED: {exc}")
+            if info.build and self.opts.canary:
+                self.reporter.set_phase("build", f"canary {v}/{p}")
+                try:
+                    from harness.canary import canary_for_build
+                    info.canary = canary_for_build(self.cfg, info.build, log=self.reporter.event)
+                    info.blind = {r["class"] for r in info.canary if not r["seen"]}
+                except ImportError:
+                    pass
+                except HarnessError as exc:
+                    self.reporter.event(f"canary {v}/{p}: could not run: {exc}")
+                    info.canary = []
+                    info.blind = {"*"}
+            self.builds[(v, p)] = info
+        self.reporter.set_phase("build", "done")
+        self.results.set_builds([self.build_json(k, i) for k, i in self.builds.items()])
+
+    def build_json(self, key, info: BuildInfo) -> dict:
+        v, p = key
+        d = {"variant": v, "profile": p, "error": info.error, "features": info.features,
+             "canary": info.canary, "blind": sorted(info.blind)}
+        if info.build:
+            b = info.build
+            d |= {"key": b.key, "release": b.release, "duration_s": b.duration_s, "built": b.built,
+                  "source": {k: b.source[k] for k in ("name", "kind", "version", "base_commit",
+                                                      "tree_id", "origin")},
+                  "patches": b.patches, "config_sha256": b.config_sha256, "compiler": b.compiler,
+                  "options": _options_that_matter(b)}
+        return d
+
+    # -- cells ---------------------------------------------------------------
+    def run_cells(self, cells: list[Cell]) -> None:
+        work: dict[tuple[str, str], list[Cell]] = {}
+        for c in cells:
+            work.setdefault((c.variant, c.profile), []).append(c)
+        # cells whose build is unusable are decided without a guest
+        for key in list(work):
+            info = self.builds.get(key)
+            if info is None or info.build is None:
+                for c in work.pop(key):
+                    self.finish(c, None, "error", f"build failed: {(info.error if info else 'not built')}"[:2000])
+        queues = list(work.items())
+        lock = threading.Lock()
+
+        def next_batch():
+            with lock:
+                return queues.pop(0) if queues else None
+
+        def worker(wid: str):
+            while not self.stop.is_set():
+                item = next_batch()
+                if item is None:
+                    break
+                key, batch = item
+                self.run_batch(wid, self.builds[key], batch)
+            self.reporter.set_phase(wid, "idle")
+
+        threads = [threading.Thread(target=worker, args=(f"w{i}",), daemon=True)
+                   for i in range(max(1, self.opts.jobs))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            while t.is_alive():
+                t.join(0.2)
+
+    def run_batch(self, wid: str, info: BuildInfo, cells: list[Cell]) -> None:
+        guest = None
+        boot_no = 0
+        try:
+            for cell in cells:
+                if self.stop.is_set():
+                    return
+                scenario = self.scenarios[cell.scenario]
+                expect = scenario.expectation(cell.variant)
+                blind = self._blind_for(info, expect)
+                if blind:
+                    self.finish(cell, None, "error", f"kernel cannot report {', '.join(sorted(blind))} "
+                                "(canary not seen), so this cell's expectation cannot be checked")
+                    continue
+                missing = [f for f in scenario.requires if not info.features.get(f)]
+                if missing:
+                    self.finish(cell, None, "n/a", f"kernel lacks {', '.join(missing).replace('_', ' ')}")
+                    continue
+                attempts, first = 0, None
+                while True:
+                    attempts += 1
+                    if guest is None or not guest.alive():
+                        boot_no += 1
+                        guest = self.boot(wid, info.build, cell, boot_no)
+                        if isinstance(guest, str):   # boot failed: recorded as the cell's outcome
+                            res, guest = self.boot_failure(cell, guest), None
+                        else:
+                            res = None
+                    used = guest
+                    if guest is not None:
+                        self.reporter.set_phase(wid, f"{cell.id}")
+                        res = self.run_one(guest, scenario)
+                        if res.reports or res.outcome in ("hang", "panic", "no-boot") or self._tainted(guest, res):
+                            guest.kill()
+                            guest = None
+                    cell_json = self.cell_json(cell, info, res, expect, attempts)
+                    if cell_json["passed"] or attempts > self.opts.retries or self.stop.is_set():
+                        if attempts > 1 and cell_json["passed"]:
+                            cell_json["flaky"] = True
+                            cell_json["first_attempt"] = first
+                            cell_json["passed"] = not self.opts.fail_on_flaky
+                        self.finish_json(cell_json, res, used)
+                        break
+                    first = {k: cell_json[k] for k in ("outcome", "why")}
+                    if guest is not None:   # a retry runs alone, on a fresh boot
+                        guest.kill()
+                        guest = None
+        finally:
+            if guest is not None:
+                guest.kill()
+
+    def _blind_for(self, info: BuildInfo, expect: Expectation) -> set[str]:
+        if not info.blind:
+            return set()
+        needs = expect.classes()
+        if "*" in needs or "*" in info.blind:
+            return set(info.blind)
+        return needs & info.blind
+
+    def boot(self, wid: str, build: Build, cell: Cell, boot_no: int):
+        from harness.boot import make_guest
+        from harness.guest import GuestDied
+        d = self.results.dir / "boots" / f"{build.variant}.{build.profile}.{wid}.{boot_no}"
+        self.reporter.set_phase(wid, f"booting {build.variant}/{build.profile}")
+        g = make_guest(self.cfg.guest, build, d, transport=self.opts.transport, accel=self.opts.accel,
+                       root=self.cfg.root)
+        try:
+            g.start()
+        except GuestDied as died:
+            return f"{died.kind}: {died.detail}\n" + "\n".join(died.last_lines[-20:])
+        return g
+
+    def boot_failure(self, cell: Cell, text: str) -> ScenarioResult:
+        kind = text.split(":", 1)[0]
+        outcome = {"panic": "panic", "no-boot": "no-boot", "qemu-failed": "error"}.get(kind, "no-boot")
+        return ScenarioResult(cell.scenario, outcome, text, [])
+
+    def run_one(self, guest, scenario: Scenario) -> ScenarioResult:
+        res = run_scenario(guest, scenario, {"inline_lock": True, "rcu_ops": True},
+                           self.cfg.guest.step_timeout_s)
+        lines = guest.console.lines
+        end = len(lines)
+        res.console_end = end
+        res.reports = scan_range(lines[res.console_start:end], res.console_start)
+        if res.reports and res.outcome in ("clean", "check-failed"):
+            res.detail = (res.detail + "; " if res.detail else "") + f"{len(res.reports)} report(s)"
+            res.outcome = "report"
+        return res
+
+    def _tainted(self, guest, res: ScenarioResult) -> bool:
+        if not guest.alive():
+            return True
+        try:
+            r = guest.run("cat /proc/sys/kernel/tainted", timeout=10, step="taint-check")
+            value = int(r.output.strip() or "0")
+        except (guest_mod.GuestDied, ValueError):
+            return True
+        res.tainted = str(value)
+        return bool(taint_is_bad(value))
+
+    # -- results -------------------------------------------------------------
+    def cell_json(self, cell: Cell, info: BuildInfo, res: ScenarioResult | None, expect: Expectation,
+                  attempts: int, outcome: str | None = None, detail: str = "") -> dict:
+        if res is not None:
+            outcome, detail = res.outcome, res.detail
+        if outcome == "n/a":
+            passed, why = True, detail
+        elif outcome == "error":
+            passed, why = False, detail
+        else:
+            passed, why = judge(res, expect)
+        reports = []
+        for r in (res.reports if res else []):
+            j = r.to_json()
+            j["text"] = r.text
+            j["expected"] = bool(expect.outcome == "report" and (not expect.kind or r.kind == expect.kind)
+                                 and (not expect.title or re.search(expect.title, r.title)))
+            reports.append(j)
+        return {"id": cell.id, "variant": cell.variant, "profile": cell.profile, "scenario": cell.scenario,
+                "outcome": outcome, "expected": expect.describe(),
+                "expected_detail": {"outcome": expect.outcome, "kind": expect.kind, "title": expect.title,
+                                    "step": expect.step, "reason": expect.reason},
+                "passed": bool(passed), "flaky": False, "attempts": attempts, "why": why, "detail": detail,
+                "reports": reports, "duration_s": round(res.duration_s if res else 0.0, 2),
+                "steps": res.to_json()["steps"] if res else [], "tainted": res.tainted if res else "",
+                "build": {"key": info.build.key if info.build else None,
+                          "release": info.build.release if info.build else None}}
+
+    def finish(self, cell: Cell, res, outcome: str, detail: str) -> None:
+        scenario = self.scenarios.get(cell.scenario)
+        expect = scenario.expectation(cell.variant) if scenario else Expectation("clean")
+        info = self.builds.get((cell.variant, cell.profile)) or BuildInfo(None)
+        self.finish_json(self.cell_json(cell, info, res, expect, 1, outcome, detail), res, None)
+
+    def finish_json(self, cell_json: dict, res: ScenarioResult | None, guest) -> None:
+        files = {"repro.sh": repro_sh(f"cells/{cell_json['id']}")}
+        if res is not None and guest is not None:
+            lines = _console_lines_for(guest, res)
+            boot_log = guest.console_log.relative_to(self.results.dir) if \
+                guest.console_log.is_relative_to(self.results.dir) else guest.console_log
+            header = (f"# console lines {res.console_start + 1}-{res.console_end} of {boot_log} "
+                      f"(boot shared by the cells run in it)\n")
+            files["console.log"] = header + "\n".join(lines) + "\n"
+            files["kernel.log"] = "\n".join(_kernel_lines(lines)) + "\n"
+            files["qemu-cmdline.txt"] = guest.spec.shell_line() + "\n"
+            cell_json["boot"] = str(boot_log)
+            cell_json["console_lines"] = [res.console_start + 1, res.console_end]
+        elif res is not None and res.detail:
+            files["console.log"] = res.detail + "\n"
+        reports = cell_json["reports"]
+        files["reports.json"] = __import__("json").dumps(reports, indent=2) + "\n"
+        files["reports.txt"] = "\n\n".join(f"=== {r['kind']}: {r['title']} (step {r['step']}, lines "
+                                           f"{r['start_line']}-{r['end_line']})\n{r['text']}" for r in reports) + "\n"
+        self.results.add_cell(cell_json, files)
+        self.reporter.cell_done(cell_json)
+
+
+def _console_lines_for(guest, res: ScenarioResult) -> list[str]:
+    if guest is None or guest.console is None:
+        return []
+    return guest.console.lines[res.console_start:res.console_end]
+
+
+_MATTER = ("CONFIG_KASAN", "CONFIG_PROVE_LOCKING", "CONFIG_PROVE_RCU", "CONFIG_DEBUG_OBJECTS_RCU_HEAD",
+           "CONFIG_BUG", "CONFIG_PRINTK_TIME", "CONFIG_KALLSYMS_ALL", "CONFIG_PREEMPT", "CONFIG_LKDTM",
+           "CONFIG_DRM_VGEM", "CONFIG_DMABUF_SELFTESTS", "CONFIG_SW_SYNC", "CONFIG_UDMABUF")
+
+
+def _options_that_matter(b: Build) -> dict:
+    try:
+        conf = b.config()
+    except OSError:
+        return {}
+    return {k: conf.get(k, "n") for k in _MATTER}

@@ -1,0 +1,65 @@
+"""The SSH transport (paramiko) to dropbear in the guest, same run() shape as serial."""
+
+from __future__ import annotations
+
+import io
+import socket
+import time
+
+import paramiko
+
+
+def new_key() -> tuple[paramiko.PKey, str]:
+    """A fresh key pair per run; returns (private key, 'type base64' public line)."""
+    key = paramiko.ECDSAKey.generate(bits=256)
+    return key, f"{key.get_name()} {key.get_base64()}"
+
+
+class SshChannel:
+    def __init__(self, host: str, port: int, key: paramiko.PKey):
+        self.host, self.port, self.key = host, port, key
+        self.client: paramiko.SSHClient | None = None
+
+    def connect(self, timeout: float = 10.0) -> None:
+        client = paramiko.SSHClient()
+        # the guest is ours and new every boot: there is no host key to know
+        client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+        client.connect(self.host, port=self.port, username="root", pkey=self.key,
+                       timeout=min(timeout, 5.0), banner_timeout=min(timeout, 5.0),
+                       auth_timeout=min(timeout, 5.0), allow_agent=False, look_for_keys=False)
+        client.get_transport().set_keepalive(5)
+        self.client = client
+
+    def run(self, script: str, timeout: float) -> tuple[int, str]:
+        """Run a script with sh; returns (exit status, stdout+stderr)."""
+        chan = self.client.get_transport().open_session()
+        chan.settimeout(0.2)
+        chan.set_combine_stderr(True)
+        chan.exec_command("sh -s")
+        chan.sendall(script.encode())
+        chan.shutdown_write()
+        out = io.BytesIO()
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                data = chan.recv(65536)
+                if not data:
+                    break
+                out.write(data)
+            except socket.timeout:
+                pass
+            if chan.exit_status_ready() and not chan.recv_ready():
+                break
+            if time.monotonic() > deadline:
+                chan.close()
+                raise TimeoutError(f"no exit status within {timeout:.0f}s")
+            if self.client.get_transport() is None or not self.client.get_transport().is_active():
+                raise OSError("SSH transport closed")
+        status = chan.recv_exit_status()
+        chan.close()
+        return status, out.getvalue().decode(errors="replace")
+
+    def close(self) -> None:
+        if self.client:
+            self.client.close()
+            self.client = None
