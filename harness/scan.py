@@ -92,6 +92,8 @@ _MAX_REPORT_LINES = 1500  # lines collected for one report
 _GAP = 30                 # unrelated lines in a row that end a report
 _IDLE = 400               # input lines without news that end a report
 _CHUNK = 1 << 20
+_UNSTAMPED_KINDS = ("REBOOT", "TOOL")  # printed outside printk: never stamped
+_PREFIXED_LOG = 3          # timestamped lines after which unstamped ones are user space
 
 
 def _split_prefix(line: str) -> tuple[str, str]:
@@ -117,6 +119,7 @@ _PREFILTER_RX = re.compile(
     rb"[BWIUKPVSHOA](?:UG|ARN|NFO:|BSAN:|nable to handle|ernel panic|ANIC|FS: |YZF|ARNESS-STEP"
     rb"|ops: |nternal error|nhandled fault|lignment trap|ooting the kernel)"
 )
+_STAMPED = re.compile(rb"(?m)^(?:\[host[^\]\n]*\] ?)?(?:<[0-9]+>)?\[ *[0-9]+\.[0-9]+\]")
 _PREFILTER_NEEDLES = (b"general protection", b"stack segment", b"panic", b"divide", b"opcode",
                       b"unregister_netdevice", b"unreferenced object", b"fatal error")
 
@@ -670,6 +673,7 @@ class _Scanner:
         self.open: list[_Open] = []
         self.reports: list[Report] = []
         self.recent: list[_Line] = []  # a few lines before the current one
+        self.kernel_prefixed = 0  # timestamped lines seen so far
 
     # -- per line -------------------------------------------------------
     def line(self, raw: str, no: int) -> None:
@@ -689,7 +693,14 @@ class _Scanner:
                 self._close_all()
                 self._remember(ln)
                 return
+        if ctx:
+            self.kernel_prefixed += 1
         cls = _match_header(text) if text else None
+        if cls is not None and not ctx and self.kernel_prefixed >= _PREFIXED_LOG \
+                and cls.spec.kind not in _UNSTAMPED_KINDS:
+            # In a log whose kernel lines carry timestamps, an unstamped
+            # line is user-space output (a program printing "WARNING: ...").
+            cls = None
         if cls is not None:
             cur = self._current(ctx)
             if cur is not None and cur.continues(text):
@@ -783,6 +794,8 @@ class _Scanner:
         """Feed complete lines (buf ends with a newline, except at EOF)."""
         pos = 0
         n = len(buf)
+        if self.kernel_prefixed < _PREFIXED_LOG:
+            self.kernel_prefixed += len(_STAMPED.findall(buf, 0, 65536))
         next_hit: dict[bytes, int] = {}
         rx_hit = -1
         while pos < n:
