@@ -53,7 +53,8 @@ def cmd_config_check(args) -> int:
         from harness.scenarios import load_scenarios
         extra += f", {len(load_scenarios(cfg))} scenarios"
         from harness.matrix import load_matrix
-        extra += f", matrix of {len(load_matrix(cfg).cells())} cells"
+        if cfg.matrix_file.exists():
+            extra += f", matrix of {len(load_matrix(cfg).cells())} cells"
     except ImportError:
         pass
     print(f"{cfg.file}: ok ({len(cfg.variants)} variants, {len(cfg.profiles)} profiles, "

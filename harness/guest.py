@@ -18,6 +18,7 @@ Every way the guest can die is a `GuestDied` with a `kind`:
 
 from __future__ import annotations
 
+import atexit
 import base64
 import itertools
 import os
@@ -186,7 +187,8 @@ class Guest:
         try:
             self.child = pexpect.spawn("/bin/sh", ["-c", cmd], encoding="utf-8",
                                        codec_errors="replace", timeout=None,
-                                       dimensions=(50, 512), echo=False)
+                                       dimensions=(50, 512), echo=False,
+                                       preexec_fn=_die_with_parent)
         except pexpect.ExceptionPexpect as exc:
             raise GuestDied("qemu-failed", str(exc)) from None
         _live.add(self)
@@ -331,6 +333,15 @@ class Guest:
         return 0
 
 
+def _die_with_parent() -> None:
+    """In the QEMU child: get SIGKILL if the harness dies, even by SIGKILL."""
+    import ctypes
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 def _q(s: str) -> str:
     import shlex
     return shlex.quote(s)
@@ -349,3 +360,6 @@ def _framed(cmd: str, step: str, n: int) -> str:
 def kill_all() -> None:
     for g in list(_live):
         g.kill()
+
+
+atexit.register(kill_all)
