@@ -116,11 +116,12 @@ def _split_prefix(line: str) -> tuple[str, str]:
 # Prefilter: finds candidate lines in a raw chunk without looking at each line
 
 _PREFILTER_RX = re.compile(
-    rb"[BWIUKPVSHOA](?:UG|ARN|NFO:|BSAN:|nable to handle|ernel panic|ANIC|FS: |YZF|ARNESS-STEP"
+    rb"[BWIUKPVSHOA](?:UG|ARN|NFO:|BSAN:|nable to handle|ernel panic|ANIC|FS: (?:Busy|Close)|YZF|ARNESS-STEP"
     rb"|ops: |nternal error|nhandled fault|lignment trap|ooting the kernel)"
 )
 _STAMPED = re.compile(rb"(?m)^(?:\[host[^\]\n]*\] ?)?(?:<[0-9]+>)?\[ *[0-9]+\.[0-9]+\]")
-_PREFILTER_NEEDLES = (b"general protection", b"stack segment", b"panic", b"divide", b"opcode",
+_PREFILTER_NEEDLES = (b"general protection", b"stack segment", b"panic", b"divide error", b"divide_error",
+                      b"invalid opcode",
                       b"unregister_netdevice", b"unreferenced object", b"fatal error")
 
 
@@ -674,6 +675,7 @@ class _Scanner:
         self.reports: list[Report] = []
         self.recent: list[_Line] = []  # a few lines before the current one
         self.kernel_prefixed = 0  # timestamped lines seen so far
+        self.lookback = None  # (buf, lo, hi, lineno): skipped lines before the current one
 
     # -- per line -------------------------------------------------------
     def line(self, raw: str, no: int) -> None:
@@ -750,12 +752,27 @@ class _Scanner:
             self._close(rep)
 
     def _remember(self, ln: _Line) -> None:
+        self.lookback = None
         self.recent.append(ln)
         if len(self.recent) > 4:
             del self.recent[0]
 
     def _preamble(self, ctx: str) -> list[_Line]:
         """Lines just before a header that belong to its report."""
+        if self.lookback is not None:
+            buf, pos, back, last_no = self.lookback
+            self.lookback = None
+            keep = []
+            for _ in range(3):
+                if back <= pos:
+                    break
+                b0 = max(buf.rfind(b"\n", pos, back - 1) + 1, pos)
+                keep.insert(0, buf[b0:back - 1])
+                back = b0
+            self.recent = []  # lines were skipped: older ones are not adjacent
+            for k, raw in enumerate(keep):
+                c, t = _split_prefix(raw.decode("utf-8", "replace").rstrip("\r"))
+                self.recent.append(_Line(last_no - len(keep) + 1 + k, c, t, False))
         pre: list[_Line] = []
         for ln in reversed(self.recent):
             if ln.ctx != ctx or not F.PREAMBLE.search(ln.text):
@@ -832,22 +849,11 @@ class _Scanner:
                 start = pos
             skipped = buf.count(b"\n", pos, start)
             if skipped:
-                # Keep the few lines just before the hit as possible preamble.
                 self.lineno += skipped
                 self.skipped(self.lineno + 1)
-                back = start
-                keep = []
-                for _ in range(3):
-                    if back <= pos:
-                        break
-                    b0 = buf.rfind(b"\n", pos, back - 1) + 1
-                    b0 = max(b0, pos)
-                    keep.insert(0, buf[b0:back - 1])
-                    back = b0
-                first_no = self.lineno - len(keep) + 1
-                for k, raw in enumerate(keep):
-                    ctx, text = _split_prefix(raw.decode("utf-8", "replace").rstrip("\r"))
-                    self._remember(_Line(first_no + k, ctx, text, False))
+                # The lines just before the hit may be a report's preamble;
+                # decoded only if the hit turns out to be a report header.
+                self.lookback = (buf, pos, start, self.lineno)
             end = buf.find(b"\n", start)
             if end < 0:
                 end = n
