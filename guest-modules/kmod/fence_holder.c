@@ -127,7 +127,7 @@ static unsigned int holder_drop_all(void)
 
 	list_for_each_entry_safe(h, tmp, &holder_fences, link) {
 		list_del(&h->link);
-		pr_info("drop %s ctx %llu seqno %llu refcount %u\n", h->tag,
+		pr_debug("drop %s ctx %llu seqno %llu refcount %u\n", h->tag,
 			h->fence->context, h->fence->seqno,
 			kref_read(&h->fence->refcount));
 		holder_put_entry(h);
@@ -136,7 +136,7 @@ static unsigned int holder_drop_all(void)
 	holder_nr = 0;
 	list_for_each_entry_safe(b, btmp, &holder_bufs, link) {
 		list_del(&b->link);
-		pr_info("drop dma-buf %p\n", b->buf);
+		pr_debug("drop dma-buf %p\n", b->buf);
 		dma_buf_put(b->buf);
 		kfree(b);
 	}
@@ -203,8 +203,9 @@ static int names_show(struct seq_file *m, void *v)
 	struct dma_fence *f;
 
 	mutex_lock(&holder_mutex);
+	pr_info("names: dma_fence_describe() of %u fences and their leaves\n", holder_nr);
 	list_for_each_entry(h, &holder_fences, link) {
-		pr_info("names %s: dma_fence_describe\n", h->tag);
+		pr_debug("names %s: dma_fence_describe\n", h->tag);
 		seq_printf(m, "%s: ", h->tag);
 		dma_fence_describe(h->fence, m);
 		dma_fence_unwrap_for_each(f, &iter, h->fence) {
@@ -247,10 +248,11 @@ static int status_show(struct seq_file *m, void *v)
 	int st;
 
 	mutex_lock(&holder_mutex);
+	pr_info("status: dma_fence_get_status() of %u fences\n", holder_nr);
 	list_for_each_entry(h, &holder_fences, link) {
-		pr_info("status %s: dma_fence_get_status\n", h->tag);
+		pr_debug("status %s: dma_fence_get_status\n", h->tag);
 		st = dma_fence_get_status(h->fence);
-		pr_info("status %s: %d\n", h->tag, st);
+		pr_debug("status %s: %d\n", h->tag, st);
 		seq_printf(m, "%s %d\n", h->tag, st);
 	}
 	mutex_unlock(&holder_mutex);
@@ -264,8 +266,9 @@ static int signaled_show(struct seq_file *m, void *v)
 	bool s;
 
 	mutex_lock(&holder_mutex);
+	pr_info("signaled: dma_fence_is_signaled() of %u fences\n", holder_nr);
 	list_for_each_entry(h, &holder_fences, link) {
-		pr_info("signaled %s: dma_fence_is_signaled\n", h->tag);
+		pr_debug("signaled %s: dma_fence_is_signaled\n", h->tag);
 		s = dma_fence_is_signaled(h->fence);
 		seq_printf(m, "%s %d\n", h->tag, s);
 	}
@@ -297,6 +300,8 @@ static ssize_t drop_write(struct file *file, const char __user *ubuf, size_t len
 	unsigned int n;
 
 	mutex_lock(&holder_mutex);
+	pr_info("drop: putting %u fences%s\n", holder_nr,
+		list_empty(&holder_bufs) ? "" : " and the held dma-bufs");
 	n = holder_drop_all();
 	mutex_unlock(&holder_mutex);
 	pr_info("dropped %u fences\n", n);
@@ -312,16 +317,18 @@ static ssize_t wait_write(struct file *file, const char __user *ubuf, size_t len
 	if (parse_int(ubuf, len, &ms, 100))
 		return -EINVAL;
 	mutex_lock(&holder_mutex);
+	pr_info("wait: dma_fence_wait_timeout(%ld ms) on %u fences\n", ms, holder_nr);
 	list_for_each_entry(h, &holder_fences, link) {
-		pr_info("wait %s: dma_fence_wait_timeout %ld ms\n", h->tag, ms);
+		pr_debug("wait %s: dma_fence_wait_timeout %ld ms\n", h->tag, ms);
 		r = dma_fence_wait_timeout(h->fence, true, msecs_to_jiffies(ms));
-		pr_info("wait %s: %ld\n", h->tag, r);
+		pr_debug("wait %s: %ld\n", h->tag, r);
 		if (r == 0)
 			ret = -ETIME;
 		else if (r < 0)
 			ret = r;
 	}
 	mutex_unlock(&holder_mutex);
+	pr_info("wait: %d\n", ret);
 	return ret ? ret : len;
 }
 
@@ -339,15 +346,16 @@ static ssize_t callback_write(struct file *file, const char __user *ubuf, size_t
 	int r;
 
 	mutex_lock(&holder_mutex);
+	pr_info("callback: dma_fence_add_callback() on %u fences\n", holder_nr);
 	list_for_each_entry(h, &holder_fences, link) {
 		if (h->cb_added)
 			continue;
-		pr_info("callback %s: dma_fence_add_callback\n", h->tag);
+		pr_debug("callback %s: dma_fence_add_callback\n", h->tag);
 		h->cb_added = true;
 		r = dma_fence_add_callback(h->fence, &h->cb, holder_cb_func);
 		if (r)
 			h->cb_added = false;
-		pr_info("callback %s: %d%s\n", h->tag, r,
+		pr_debug("callback %s: %d%s\n", h->tag, r,
 			r == -ENOENT ? " (already signaled)" : "");
 	}
 	mutex_unlock(&holder_mutex);
@@ -362,8 +370,9 @@ static ssize_t deadline_write(struct file *file, const char __user *ubuf, size_t
 	if (parse_int(ubuf, len, &ms, 0))
 		return -EINVAL;
 	mutex_lock(&holder_mutex);
+	pr_info("deadline: dma_fence_set_deadline(now + %ld ms) on %u fences\n", ms, holder_nr);
 	list_for_each_entry(h, &holder_fences, link) {
-		pr_info("deadline %s: dma_fence_set_deadline +%ld ms\n", h->tag, ms);
+		pr_debug("deadline %s: dma_fence_set_deadline +%ld ms\n", h->tag, ms);
 		dma_fence_set_deadline(h->fence, ktime_add_ms(ktime_get(), ms));
 	}
 	mutex_unlock(&holder_mutex);
@@ -377,7 +386,7 @@ static ssize_t enable_signaling_write(struct file *file, const char __user *ubuf
 
 	mutex_lock(&holder_mutex);
 	list_for_each_entry(h, &holder_fences, link) {
-		pr_info("enable_signaling %s\n", h->tag);
+		pr_debug("enable_signaling %s\n", h->tag);
 		dma_fence_enable_sw_signaling(h->fence);
 	}
 	mutex_unlock(&holder_mutex);
@@ -530,10 +539,11 @@ static ssize_t resv_attach_write(struct file *file, const char __user *ubuf, siz
 	if (!ret) {
 		list_for_each_entry(h, &holder_fences, link) {
 			dma_resv_add_fence(buf->resv, h->fence, DMA_RESV_USAGE_WRITE);
-			pr_info("resv_attach %s: added to dma-buf %p resv\n", h->tag, buf);
+			pr_debug("resv_attach %s: added to dma-buf %p resv\n", h->tag, buf);
 		}
 	}
 	dma_resv_unlock(buf->resv);
+	pr_info("resv_attach: %u fences added to dma-buf %p's dma_resv (%d)\n", holder_nr, buf, ret);
 	list_add_tail(&b->link, &holder_bufs);
 	mutex_unlock(&holder_mutex);
 	return ret ? ret : len;

@@ -164,7 +164,7 @@ static void issuer_signal_all(const char *why)
 			n++;
 	}
 	if (n)
-		pr_info("signaled %d fences (%s)\n", n, why);
+		pr_debug("signaled %d fences (%s)\n", n, why);
 }
 
 static void issuer_signal_work(struct work_struct *work)
@@ -290,8 +290,8 @@ static void __exit fence_issuer_exit(void)
 		synchronize_rcu();
 	/* lock=extern-heap: the lock goes with the module, fences or not */
 	kfree(issuer_heap);
-	pr_info("exit done, %d fences released through ->release\n",
-		atomic_read(&issuer_released));
+	pr_debug("exit done, %d fences released through ->release\n",
+		 atomic_read(&issuer_released));
 }
 
 module_init(fence_issuer_init);
