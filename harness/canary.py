@@ -46,9 +46,9 @@ def _lkdtm(name: str) -> str:
 
 # in the order they run (see module doc)
 TRIGGERS: tuple[Trigger, ...] = (
-    Trigger("RCU", "harness_canary rcu", f"modprobe harness_canary && echo 1 > {CANARY_DIR}/rcu",
+    Trigger("RCU", "harness_canary rcu_suspicious", f"modprobe harness_canary && echo 1 > {CANARY_DIR}/rcu_suspicious",
             "LOCKDEP", r"suspicious RCU usage in canary_rcu", ("CONFIG_PROVE_RCU",)),
-    Trigger("LOCKDEP", "harness_canary abba", f"modprobe harness_canary && echo 1 > {CANARY_DIR}/abba",
+    Trigger("LOCKDEP", "harness_canary lockdep_abba", f"modprobe harness_canary && echo 1 > {CANARY_DIR}/lockdep_abba",
             "LOCKDEP", r"possible deadlock in canary_lockdep", ("CONFIG_PROVE_LOCKING",)),
     Trigger("REFCOUNT", "lkdtm REFCOUNT_DEC_ZERO", _lkdtm("REFCOUNT_DEC_ZERO"), "REFCOUNT",
             r"lkdtm_REFCOUNT_DEC_ZERO", ("CONFIG_BUG",)),
@@ -61,8 +61,8 @@ TRIGGERS: tuple[Trigger, ...] = (
             r"lkdtm_EXCEPTION", ()),
     Trigger("UNLOADED_CALL", "harness_canary call into unloaded module",
             f"modprobe harness_canary && modprobe harness_canary_victim && "
-            f"echo 1 > {CANARY_DIR}/victim_grab && rmmod harness_canary_victim && "
-            f"echo 1 > {CANARY_DIR}/victim_call", "PAGE_FAULT", r"unable to handle page fault", ()),
+            f"rmmod harness_canary_victim && echo 1 > {CANARY_DIR}/call_victim", "PAGE_FAULT",
+            r"unable to handle page fault.* in (canary_call_unloaded_victim|trigger_write)", ()),
 )
 RECIPE = sha256_text(repr(TRIGGERS))[:12]
 

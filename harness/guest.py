@@ -291,8 +291,12 @@ class Guest:
             output = re.sub(r"^@@S \d+\n", "", out, count=1)
         else:
             payload = base64.b64encode(script.encode()).decode()
-            self.child.send(f"echo {payload} | base64 -d > /tmp/.c{n}; sh /tmp/.c{n}; "
-                            f"printf '@@E %s %s\\n' {n} $?\n")
+            # the tty's canonical line buffer holds 4095 bytes: send long scripts in pieces
+            pieces = [payload[i:i + 2048] for i in range(0, len(payload), 2048)]
+            for piece in pieces[:-1]:
+                self.child.send(f"echo {piece} >> /tmp/.b{n}\n")
+            self.child.send(f"echo {pieces[-1]} >> /tmp/.b{n}; base64 -d /tmp/.b{n} > /tmp/.c{n}; "
+                            f"sh /tmp/.c{n}; rc=$?; rm -f /tmp/.b{n} /tmp/.c{n}; printf '@@E %s %s\\n' {n} $rc\n")
             end_re = re.compile(rf"@@E {n} (\d+)")
             state, idx, m = self.console.wait_for(end_re, start_line, timeout)
             if state == "timeout":
