@@ -20,6 +20,14 @@
  *   victim          r: whether a victim registered (pointer only, never
  *                   dereferenced)
  * Every trigger first logs "harness_canary: trigger NAME".
+ *
+ * Function names are chosen for the detector's titles (harness/scan_formats.py
+ * skips frames whose names contain e.g. "rcu", "lockdep", "lock_acquire",
+ * "spin_lock"): the titles come out as
+ *   WARNING: suspicious RCU usage in canary_unprotected_deref   (LOCKDEP)
+ *   possible deadlock in canary_abba_deadlock                   (LOCKDEP)
+ *   BUG: unable to handle page fault in canary_call_unloaded_victim (PAGE_FAULT)
+ *   WARNING in canary_warn                                      (WARNING)
  */
 #define pr_fmt(fmt) "harness_canary: " fmt
 
