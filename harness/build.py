@@ -27,7 +27,7 @@ from harness.util import file_lock, read_json, run, sha256_file, sha256_text, sh
 
 RECIPE_VERSION = "3"   # bump when the build steps below change meaning
 _OBJ_LINE = re.compile(r"^\s+(CC|AS|LD|AR|HOSTCC|CC \[M\]|LD \[M\]|OBJCOPY|GEN|BTF|KSYMS|MODPOST|HOSTLD)\s")
-_ERROR_LINE = re.compile(r"(^|\s)(error|fatal error|undefined reference)\b|: error:|^make\S*: \*\*\*")
+_ERROR_LINE = re.compile(r"(^|\s)(error|fatal error|undefined reference)\b|: error:|^ERROR: |^make\S*: \*\*\*")
 
 
 @dataclass

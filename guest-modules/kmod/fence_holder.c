@@ -608,3 +608,4 @@ module_init(fence_holder_init);
 module_exit(fence_holder_exit);
 MODULE_DESCRIPTION("harness: keeps references to other modules' dma-fences");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(DMA_BUF);
