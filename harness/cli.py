@@ -116,7 +116,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # everything after `--` is a guest command, never a positional of ours
+    rest = None
+    if "--" in argv:
+        i = argv.index("--")
+        argv, rest = argv[:i], argv[i + 1:]
     args = parser.parse_args(argv)
+    if rest is not None:
+        if not hasattr(args, "cmd"):
+            parser.error(f"`--` is only for `harness boot`, not `{args.command}`")
+        args.cmd = (args.cmd or []) + rest
     try:
         return int(args.func(args) or 0)
     except InputError as exc:

@@ -102,7 +102,8 @@ class Console:
         stamp = time.monotonic() - self.t0
         with self.cond:
             for line in complete:
-                self._log.write(f"[host +{stamp:.3f}] {line}\n")
+                if not self._log.closed:
+                    self._log.write(f"[host +{stamp:.3f}] {line}\n")
                 if self.panic_line is None and PANIC in line:
                     self.panic_line = len(self.lines)
                 self.lines.append(line)
@@ -142,7 +143,8 @@ class Console:
     def stop(self) -> None:
         self._stop = True
         self._thread.join(timeout=2)
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
 
     def close(self) -> None:
         self.stop()

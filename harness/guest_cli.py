@@ -22,7 +22,7 @@ def cmd_boot(args) -> int:
     gdb_port = free_port() if args.gdb else None
     guest = make_guest(cfg.guest, build, workdir, transport=args.transport, gdb_port=gdb_port,
                        accel=args.accel)
-    cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+    cmd = args.cmd
     try:
         with guest:
             print(f"booted {build.variant}/{build.profile} ({build.release}) in {guest.boot_s:.1f}s "

@@ -40,6 +40,7 @@ class RunResults:
         self.builds: list[dict] = []
         self.started = dt.datetime.now().isoformat(timespec="seconds")
         self._lock = threading.RLock()
+        self.closed = False
         self._link_latest(Path(root))
 
     def _link_latest(self, root: Path) -> None:
@@ -59,6 +60,8 @@ class RunResults:
 
     def add_cell(self, cell: dict, files: dict[str, str] | None = None) -> None:
         with self._lock:
+            if self.closed:
+                return   # the run already ended (interrupted): a late cell is not recorded
             self._add_cell(cell, files)
 
     def _add_cell(self, cell: dict, files: dict[str, str] | None) -> None:
@@ -76,6 +79,8 @@ class RunResults:
 
     def write_summary(self, complete: bool, exit_status: int | None = None, note: str = "") -> dict:
         with self._lock:
+            if exit_status is not None:
+                self.closed = True
             return self._write_summary(complete, exit_status, note)
 
     def _write_summary(self, complete: bool, exit_status: int | None, note: str) -> dict:

@@ -123,6 +123,11 @@ def _kernel_lines(lines: list[str]) -> list[str]:
     return [l for l in lines if guest_mod.KERNEL_LINE.match(l)]
 
 
+def _has_report(lines: list[str]) -> bool:
+    from harness.scan import scan_lines
+    return bool(scan_lines(lines))
+
+
 def scan_range(lines: list[str], offset: int):
     from harness.scan import scan_lines
     reports = scan_lines(lines)
@@ -260,6 +265,8 @@ class Runner:
                         if res.reports or res.outcome in ("hang", "panic", "no-boot") or self._tainted(guest, res):
                             guest.kill()
                             guest = None
+                    if self.stop.is_set():
+                        return   # interrupted: this cell did not finish, record nothing
                     cell_json = self.cell_json(cell, info, res, expect, attempts)
                     if cell_json["passed"] or attempts > self.opts.retries or self.stop.is_set():
                         if attempts > 1 and cell_json["passed"]:
@@ -304,7 +311,7 @@ class Runner:
 
     def run_one(self, guest, scenario: Scenario) -> ScenarioResult:
         res = run_scenario(guest, scenario, {"inline_lock": True, "rcu_ops": True},
-                           self.cfg.guest.step_timeout_s)
+                           self.cfg.guest.step_timeout_s, scan=_has_report)
         lines = guest.console.lines
         end = len(lines)
         res.console_end = end
@@ -312,6 +319,12 @@ class Runner:
         if res.reports and res.outcome in ("clean", "check-failed"):
             res.detail = (res.detail + "; " if res.detail else "") + f"{len(res.reports)} report(s)"
             res.outcome = "report"
+        elif res.reports and res.outcome in ("hang", "panic"):
+            # a report from an earlier step is the finding; the death came after it
+            dying = res.steps[-1].name if res.steps else None
+            if any(r.step and r.step != dying for r in res.reports):
+                res.detail = f"{len(res.reports)} report(s), then {res.outcome}: {res.detail}"
+                res.outcome = "report"
         return res
 
     def _tainted(self, guest, res: ScenarioResult) -> bool:

@@ -246,8 +246,14 @@ def last_selftest(klog: list[str]) -> str | None:
 
 
 def run_scenario(guest, scenario: Scenario, features: dict[str, bool],
-                 step_timeout_default: float = 30.0) -> ScenarioResult:
-    """Run the steps on a booted guest; the caller scans the console afterwards."""
+                 step_timeout_default: float = 30.0, scan=None) -> ScenarioResult:
+    """Run the steps on a booted guest; the caller scans the console afterwards.
+
+    With `scan` (console lines -> reports), the scenario stops at the first
+    step after which the kernel has reported something: the first oops is the
+    finding, and steps on a kernel that just oopsed mostly find its debris
+    (a lock left held turns the next step into a hang).
+    """
     from harness.guest import GuestDied
 
     missing = [f for f in scenario.requires if not features.get(f)]
@@ -293,6 +299,14 @@ def run_scenario(guest, scenario: Scenario, features: dict[str, bool],
         results.append(sr)
         if not sr.ok and outcome == "clean":
             outcome, detail = "check-failed", f"step {step.name}: {sr.note}"
+        if scan is not None and step is not scenario.steps[-1]:
+            found = scan(guest.console.lines[start:])
+            if found:
+                rest = scenario.steps[scenario.steps.index(step) + 1:]
+                for later in rest:
+                    results.append(StepResult(later.name, later.run, None, later.expect_exit, 0.0, "",
+                                              True, f"skipped: the kernel reported in step {step.name}"))
+                break
     end = len(guest.console.lines) if guest.console else start
     return ScenarioResult(scenario.name, outcome, detail, results, console_start=start,
                           console_end=end, duration_s=time.monotonic() - t0)

@@ -1,0 +1,116 @@
+"""A real run of a small matrix: two variants, a few scenarios, one expected
+crash; JUnit and summary checked; batching equals running alone; an
+interrupted run leaves readable results and no QEMU behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+VARIANTS = ["baseline", "inline-lock"]
+SCENARIOS = ["stash-signaled-drop-after-unload", "stash-inline-drop-after-unload",
+             "query-status-extern-static"]
+
+
+def harness(root, *args, timeout=1800):
+    return subprocess.run([sys.executable, "-m", "harness", *args], cwd=root, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def write_matrix(tmp_path: Path, variants, scenarios) -> Path:
+    m = tmp_path / "matrix.yaml"
+    m.write_text(f"variants: {json.dumps(variants)}\nprofiles: [debug]\nscenarios: {json.dumps(scenarios)}\n")
+    return m
+
+
+@pytest.fixture(scope="module")
+def small_run(root, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("matrix")
+    m = write_matrix(tmp, VARIANTS, SCENARIOS)
+    proc = harness(root, "run", "--matrix", str(m), "--results", str(tmp / "results"),
+                   "--junit", str(tmp / "junit.xml"))
+    summary = json.loads((tmp / "results/latest/summary.json").read_text())
+    return proc, summary, tmp
+
+
+def test_small_matrix_gates_and_records(small_run):
+    proc, summary, tmp = small_run
+    assert summary["complete"] is True
+    cells = {c["id"]: c for c in summary["cells"]}
+    assert len(cells) == len(VARIANTS) * len(SCENARIOS), proc.stderr[-3000:]
+    crash = cells["baseline.debug.stash-signaled-drop-after-unload"]
+    assert crash["outcome"] == "report", crash
+    assert any("dma_fence_release" in r["title"] for r in crash["reports"]), crash["reports"]
+    assert crash["reports"][0]["last_unloaded"] == "fence_issuer"
+    assert crash["passed"], crash["why"]          # the crash is the expected outcome on baseline
+    fixed = cells["inline-lock.debug.stash-signaled-drop-after-unload"]
+    assert fixed["outcome"] == "clean" and fixed["passed"], fixed
+    assert cells["baseline.debug.stash-inline-drop-after-unload"]["outcome"] == "n/a"
+    # exit status is the gate: 0 only when every cell matched
+    assert proc.returncode == (0 if all(c["passed"] for c in cells.values()) else 1), proc.stderr[-2000:]
+    # per-cell files
+    d = tmp / "results/latest" / crash["dir"]
+    for f in ("console.log", "kernel.log", "reports.json", "reports.txt", "qemu-cmdline.txt", "repro.sh",
+              "cell.json"):
+        assert (d / f).is_file(), f
+    assert "qemu-system-x86_64" in (d / "qemu-cmdline.txt").read_text()
+    assert "dma_fence_release" in (d / "reports.txt").read_text()
+    # JUnit: one testcase per cell, skipped for n/a
+    root_el = ET.parse(tmp / "junit.xml").getroot()
+    cases = list(root_el.iter("testcase"))
+    cell_cases = [c for c in cases if ".canary" not in (c.get("classname") or "")]
+    assert len(cell_cases) == len(cells)
+    skipped = [c for c in cell_cases if c.find("skipped") is not None]
+    assert len(skipped) == 1
+    md = (tmp / "results/latest/summary.md").read_text()
+    assert "stash-signaled-drop-after-unload" in md
+
+
+def test_batched_cell_equals_cell_alone(root, small_run, tmp_path):
+    _, summary, _ = small_run
+    batched = {c["id"]: c for c in summary["cells"]}
+    cid = "inline-lock.debug.query-status-extern-static"
+    proc = harness(root, "run", "--matrix", str(write_matrix(tmp_path, ["inline-lock"],
+                                                             ["query-status-extern-static"])),
+                   "--results", str(tmp_path / "r"), "--no-canary")
+    alone = json.loads((tmp_path / "r/latest/summary.json").read_text())["cells"][0]
+    assert alone["id"] == cid
+    assert alone["outcome"] == batched[cid]["outcome"]
+    assert sorted(r["signature"] for r in alone["reports"]) == \
+        sorted(r["signature"] for r in batched[cid]["reports"])
+
+
+def test_interrupted_run_leaves_readable_results(root, small_run, tmp_path):
+    from tests.conftest import qemu_pids
+    before = qemu_pids()
+    m = write_matrix(tmp_path, VARIANTS, SCENARIOS)
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "run", "--matrix", str(m), "--results",
+                             str(tmp_path / "r"), "--no-canary"], cwd=root, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    summary_path = tmp_path / "r/latest/summary.json"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        s = json.loads(summary_path.read_text()) if summary_path.exists() else {"cells": []}
+        if len(s["cells"]) >= 2:
+            break
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out[-2000:]
+    s = json.loads(summary_path.read_text())
+    assert s["complete"] is False and s["note"] == "interrupted"
+    assert len(s["cells"]) >= 2
+    for c in s["cells"]:
+        assert (tmp_path / "r/latest" / c["dir"] / "cell.json").is_file()
+    time.sleep(0.5)
+    assert not (qemu_pids() - before), "QEMU outlived an interrupted run"
