@@ -14,12 +14,13 @@ from harness.qemu import QemuSpec, choose_accel, free_port
 def make_guest(guest_cfg: GuestConfig, build: Build, workdir: Path, *, transport: str | None = None,
                gdb_port: int | None = None, accel: str | None = None, root: Path | None = None,
                extra_cmdline: str = "") -> Guest:
-    initrd = build_initramfs(build, root)
+    transport = transport or guest_cfg.transport
+    initrd = build_initramfs(build, root, ssh=transport == "ssh")
     accel = accel or choose_accel(guest_cfg, build.bzimage)
     slowdown = guest_cfg.tcg_slowdown if accel == "tcg" else 1.0
     spec = QemuSpec(kernel=build.bzimage, initrd=initrd, accel=accel, smp=guest_cfg.smp,
                     memory_mb=guest_cfg.memory_mb,
                     cmdline=" ".join(filter(None, [guest_cfg.cmdline, extra_cmdline])),
                     gdb_port=gdb_port)
-    return Guest(spec, workdir, transport=transport or guest_cfg.transport,
+    return Guest(spec, workdir, transport=transport,
                  boot_timeout=guest_cfg.boot_timeout_s, slowdown=slowdown)

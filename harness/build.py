@@ -202,7 +202,8 @@ def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, forc
             progress.done("FAILED")
             raise BuildError(f"build of {variant.name}/{profile.name} failed (make exit {rc})",
                              log_path=log_path, errors=first_errors(text))
-        estimates[profile.name] = max(progress.count, 1)
+        # the true total for next time: every object this tree has
+        estimates[profile.name] = sum(1 for _ in objdir.rglob("*.o")) or progress.count
         write_json(_estimate_file(cache), estimates)
         release = (objdir / "include/config/kernel.release").read_text().strip()
         modules, programs = build_guest(cfg.root, bdir, objdir, source.repo, env, log_path, jobs)
