@@ -118,14 +118,21 @@ static void holder_put_entry(struct held_fence *h)
 	kfree(h);
 }
 
-/* caller holds holder_mutex */
+/* the puts run without holder_mutex (they oops after the issuer is gone) */
 static unsigned int holder_drop_all(void)
 {
 	struct held_fence *h, *tmp;
 	struct held_buf *b, *btmp;
+	LIST_HEAD(fences);
+	LIST_HEAD(bufs);
 	unsigned int n = 0;
 
-	list_for_each_entry_safe(h, tmp, &holder_fences, link) {
+	mutex_lock(&holder_mutex);
+	list_splice_init(&holder_fences, &fences);
+	list_splice_init(&holder_bufs, &bufs);
+	holder_nr = 0;
+	mutex_unlock(&holder_mutex);
+	list_for_each_entry_safe(h, tmp, &fences, link) {
 		list_del(&h->link);
 		pr_debug("drop %s ctx %llu seqno %llu refcount %u\n", h->tag,
 			h->fence->context, h->fence->seqno,
@@ -133,14 +140,51 @@ static unsigned int holder_drop_all(void)
 		holder_put_entry(h);
 		n++;
 	}
-	holder_nr = 0;
-	list_for_each_entry_safe(b, btmp, &holder_bufs, link) {
+	list_for_each_entry_safe(b, btmp, &bufs, link) {
 		list_del(&b->link);
 		pr_debug("drop dma-buf %p\n", b->buf);
 		dma_buf_put(b->buf);
 		kfree(b);
 	}
 	return n;
+}
+
+/*
+ * Triggers work on a snapshot (own references, taken under holder_mutex) and
+ * run the risky calls without the mutex: when one of them oopses (which is
+ * the point after the issuer is gone), the mutex is not left locked by a dead
+ * task, so later triggers of the scenario still run.
+ */
+struct holder_snap {
+	struct dma_fence *fence;
+	char tag[32];
+};
+
+static struct holder_snap *holder_snapshot(unsigned int *n)
+{
+	struct holder_snap *s;
+	struct held_fence *h;
+	unsigned int i = 0;
+
+	mutex_lock(&holder_mutex);
+	s = kvcalloc(max(holder_nr, 1u), sizeof(*s), GFP_KERNEL);
+	if (s) {
+		list_for_each_entry(h, &holder_fences, link) {
+			s[i].fence = dma_fence_get(h->fence);
+			strscpy(s[i].tag, h->tag, sizeof(s[i].tag));
+			i++;
+		}
+	}
+	mutex_unlock(&holder_mutex);
+	*n = i;
+	return s;
+}
+
+static void holder_put_snapshot(struct holder_snap *s, unsigned int n)
+{
+	while (n--)
+		dma_fence_put(s[n].fence);
+	kvfree(s);
 }
 
 /* ---- read-side files (seq_file) ---- */
@@ -199,23 +243,25 @@ DEFINE_SHOW_ATTRIBUTE(count);
 static int names_show(struct seq_file *m, void *v)
 {
 	struct dma_fence_unwrap iter;
-	struct held_fence *h;
+	struct holder_snap *s;
 	struct dma_fence *f;
+	unsigned int i, n;
 
-	mutex_lock(&holder_mutex);
-	pr_info("names: dma_fence_describe() of %u fences and their leaves\n", holder_nr);
-	list_for_each_entry(h, &holder_fences, link) {
-		pr_debug("names %s: dma_fence_describe\n", h->tag);
-		seq_printf(m, "%s: ", h->tag);
-		dma_fence_describe(h->fence, m);
-		dma_fence_unwrap_for_each(f, &iter, h->fence) {
-			if (f == h->fence)
+	s = holder_snapshot(&n);
+	if (!s)
+		return -ENOMEM;
+	pr_info("names: dma_fence_describe() of %u fences and their leaves\n", n);
+	for (i = 0; i < n; i++) {
+		seq_printf(m, "%s: ", s[i].tag);
+		dma_fence_describe(s[i].fence, m);
+		dma_fence_unwrap_for_each(f, &iter, s[i].fence) {
+			if (f == s[i].fence)
 				continue;
 			seq_puts(m, "  leaf: ");
 			dma_fence_describe(f, m);
 		}
 	}
-	mutex_unlock(&holder_mutex);
+	holder_put_snapshot(s, n);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(names);
@@ -223,17 +269,20 @@ DEFINE_SHOW_ATTRIBUTE(names);
 static int driver_name_show(struct seq_file *m, void *v)
 {
 #ifdef HAVE_DMA_FENCE_NAME_HELPERS
-	struct held_fence *h;
+	struct holder_snap *s;
+	unsigned int i, n;
 
-	mutex_lock(&holder_mutex);
-	list_for_each_entry(h, &holder_fences, link) {
+	s = holder_snapshot(&n);
+	if (!s)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
 		rcu_read_lock();
-		seq_printf(m, "%s: driver %s timeline %s\n", h->tag,
-			   (const char *)dma_fence_driver_name(h->fence),
-			   (const char *)dma_fence_timeline_name(h->fence));
+		seq_printf(m, "%s: driver %s timeline %s\n", s[i].tag,
+			   (const char *)dma_fence_driver_name(s[i].fence),
+			   (const char *)dma_fence_timeline_name(s[i].fence));
 		rcu_read_unlock();
 	}
-	mutex_unlock(&holder_mutex);
+	holder_put_snapshot(s, n);
 	return 0;
 #else
 	seq_puts(m, "unsupported: kernel has no dma_fence_driver_name()\n");
@@ -244,35 +293,32 @@ DEFINE_SHOW_ATTRIBUTE(driver_name);
 
 static int status_show(struct seq_file *m, void *v)
 {
-	struct held_fence *h;
-	int st;
+	struct holder_snap *s;
+	unsigned int i, n;
 
-	mutex_lock(&holder_mutex);
-	pr_info("status: dma_fence_get_status() of %u fences\n", holder_nr);
-	list_for_each_entry(h, &holder_fences, link) {
-		pr_debug("status %s: dma_fence_get_status\n", h->tag);
-		st = dma_fence_get_status(h->fence);
-		pr_debug("status %s: %d\n", h->tag, st);
-		seq_printf(m, "%s %d\n", h->tag, st);
-	}
-	mutex_unlock(&holder_mutex);
+	s = holder_snapshot(&n);
+	if (!s)
+		return -ENOMEM;
+	pr_info("status: dma_fence_get_status() of %u fences\n", n);
+	for (i = 0; i < n; i++)
+		seq_printf(m, "%s %d\n", s[i].tag, dma_fence_get_status(s[i].fence));
+	holder_put_snapshot(s, n);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(status);
 
 static int signaled_show(struct seq_file *m, void *v)
 {
-	struct held_fence *h;
-	bool s;
+	struct holder_snap *s;
+	unsigned int i, n;
 
-	mutex_lock(&holder_mutex);
-	pr_info("signaled: dma_fence_is_signaled() of %u fences\n", holder_nr);
-	list_for_each_entry(h, &holder_fences, link) {
-		pr_debug("signaled %s: dma_fence_is_signaled\n", h->tag);
-		s = dma_fence_is_signaled(h->fence);
-		seq_printf(m, "%s %d\n", h->tag, s);
-	}
-	mutex_unlock(&holder_mutex);
+	s = holder_snapshot(&n);
+	if (!s)
+		return -ENOMEM;
+	pr_info("signaled: dma_fence_is_signaled() of %u fences\n", n);
+	for (i = 0; i < n; i++)
+		seq_printf(m, "%s %d\n", s[i].tag, dma_fence_is_signaled(s[i].fence));
+	holder_put_snapshot(s, n);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(signaled);
@@ -299,35 +345,35 @@ static ssize_t drop_write(struct file *file, const char __user *ubuf, size_t len
 {
 	unsigned int n;
 
-	mutex_lock(&holder_mutex);
-	pr_info("drop: putting %u fences%s\n", holder_nr,
+	pr_info("drop: putting %u fences%s\n", READ_ONCE(holder_nr),
 		list_empty(&holder_bufs) ? "" : " and the held dma-bufs");
 	n = holder_drop_all();
-	mutex_unlock(&holder_mutex);
 	pr_info("dropped %u fences\n", n);
 	return len;
 }
 
 static ssize_t wait_write(struct file *file, const char __user *ubuf, size_t len, loff_t *ppos)
 {
-	struct held_fence *h;
+	struct holder_snap *s;
+	unsigned int i, n;
 	long ms, r;
 	int ret = 0;
 
 	if (parse_int(ubuf, len, &ms, 100))
 		return -EINVAL;
-	mutex_lock(&holder_mutex);
-	pr_info("wait: dma_fence_wait_timeout(%ld ms) on %u fences\n", ms, holder_nr);
-	list_for_each_entry(h, &holder_fences, link) {
-		pr_debug("wait %s: dma_fence_wait_timeout %ld ms\n", h->tag, ms);
-		r = dma_fence_wait_timeout(h->fence, true, msecs_to_jiffies(ms));
-		pr_debug("wait %s: %ld\n", h->tag, r);
+	s = holder_snapshot(&n);
+	if (!s)
+		return -ENOMEM;
+	pr_info("wait: dma_fence_wait_timeout(%ld ms) on %u fences\n", ms, n);
+	for (i = 0; i < n; i++) {
+		r = dma_fence_wait_timeout(s[i].fence, true, msecs_to_jiffies(ms));
+		pr_debug("wait %s: %ld\n", s[i].tag, r);
 		if (r == 0)
 			ret = -ETIME;
 		else if (r < 0)
 			ret = r;
 	}
-	mutex_unlock(&holder_mutex);
+	holder_put_snapshot(s, n);
 	pr_info("wait: %d\n", ret);
 	return ret ? ret : len;
 }
@@ -364,32 +410,35 @@ static ssize_t callback_write(struct file *file, const char __user *ubuf, size_t
 
 static ssize_t deadline_write(struct file *file, const char __user *ubuf, size_t len, loff_t *ppos)
 {
-	struct held_fence *h;
+	struct holder_snap *s;
+	unsigned int i, n;
 	long ms;
 
 	if (parse_int(ubuf, len, &ms, 0))
 		return -EINVAL;
-	mutex_lock(&holder_mutex);
-	pr_info("deadline: dma_fence_set_deadline(now + %ld ms) on %u fences\n", ms, holder_nr);
-	list_for_each_entry(h, &holder_fences, link) {
-		pr_debug("deadline %s: dma_fence_set_deadline +%ld ms\n", h->tag, ms);
-		dma_fence_set_deadline(h->fence, ktime_add_ms(ktime_get(), ms));
-	}
-	mutex_unlock(&holder_mutex);
+	s = holder_snapshot(&n);
+	if (!s)
+		return -ENOMEM;
+	pr_info("deadline: dma_fence_set_deadline(now + %ld ms) on %u fences\n", ms, n);
+	for (i = 0; i < n; i++)
+		dma_fence_set_deadline(s[i].fence, ktime_add_ms(ktime_get(), ms));
+	holder_put_snapshot(s, n);
 	return len;
 }
 
 static ssize_t enable_signaling_write(struct file *file, const char __user *ubuf, size_t len,
 				      loff_t *ppos)
 {
-	struct held_fence *h;
+	struct holder_snap *s;
+	unsigned int i, n;
 
-	mutex_lock(&holder_mutex);
-	list_for_each_entry(h, &holder_fences, link) {
-		pr_debug("enable_signaling %s\n", h->tag);
-		dma_fence_enable_sw_signaling(h->fence);
-	}
-	mutex_unlock(&holder_mutex);
+	s = holder_snapshot(&n);
+	if (!s)
+		return -ENOMEM;
+	pr_info("enable_signaling: dma_fence_enable_sw_signaling() on %u fences\n", n);
+	for (i = 0; i < n; i++)
+		dma_fence_enable_sw_signaling(s[i].fence);
+	holder_put_snapshot(s, n);
 	return len;
 }
 
@@ -599,9 +648,7 @@ static int __init fence_holder_init(void)
 static void __exit fence_holder_exit(void)
 {
 	debugfs_remove_recursive(holder_dir);
-	mutex_lock(&holder_mutex);
 	holder_drop_all();
-	mutex_unlock(&holder_mutex);
 }
 
 module_init(fence_holder_init);
