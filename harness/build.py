@@ -46,6 +46,7 @@ class Build:
     built: bool = False      # True when this call ran make
     guest_modules: list[str] = field(default_factory=list)
     guest_programs: list[str] = field(default_factory=list)
+    kernel_key: str = ""     # the key without the guest-module sources
 
     @property
     def bzimage(self) -> Path:
@@ -93,8 +94,12 @@ def guest_sources_hash(root: Path) -> str:
 
 
 def build_key(source: SourceTree, applied, profile: Profile, compiler: str, guest_hash: str) -> str:
+    return sha256_text(kernel_key(source, applied, profile, compiler) + "\n" + guest_hash)
+
+
+def kernel_key(source: SourceTree, applied, profile: Profile, compiler: str) -> str:
     parts = [RECIPE_VERSION, source.tree_id, applied.key, profile.base,
-             *(f"{f.name}:{sha256_file(f)}" for f in profile.fragments), compiler, guest_hash]
+             *(f"{f.name}:{sha256_file(f)}" for f in profile.fragments), compiler]
     return sha256_text("\n".join(parts))
 
 
@@ -113,6 +118,10 @@ def _make_env(cache: Path) -> dict:
     return {"CCACHE_DIR": str(ccache_dir), "CCACHE_MAXSIZE": os.environ.get("CCACHE_MAXSIZE", "8G"),
             # same content at the same path across variants: share the entries
             "CCACHE_SLOPPINESS": "time_macros,include_file_mtime,include_file_ctime",
+            # with -g ccache hashes the working directory (the O= folder, one per
+            # variant), which would make every variant miss; the debug info of a
+            # hit then names another build folder as comp_dir, which nothing uses
+            "CCACHE_NOHASHDIR": "1",
             "KBUILD_BUILD_TIMESTAMP": "2000-01-01", "KBUILD_BUILD_USER": "harness",
             "KBUILD_BUILD_HOST": "harness", "LC_ALL": "C"}
 
@@ -173,11 +182,27 @@ def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, forc
     if existing and existing.key == key and not force and existing.bzimage.exists():
         existing.built = False
         return existing
+    kkey = kernel_key(source, applied, profile, compiler)
+    env = _make_env(cache)
+    jobs = jobs or os.cpu_count() or 2
+    if existing and existing.kernel_key == kkey and not force and existing.bzimage.exists():
+        # only the guest modules/programs changed: rebuild just those
+        t0 = time.monotonic()
+        with file_lock(source.repo.parent / f".{source.repo.name}.lock"):
+            (bdir / "build.json").unlink(missing_ok=True)
+            patches_mod.checkout(source, applied.commit)   # M= builds read the variant's headers
+            say(f"build {variant.name}/{profile.name}: kernel up to date, rebuilding guest modules")
+            with open(bdir / "build.log", "a") as logf:
+                logf.write("\n=== guest modules rebuild ===\n")
+            existing.guest_modules, existing.guest_programs = build_guest(
+                cfg.root, bdir, existing.objdir, source.repo, env, bdir / "build.log", jobs)
+        existing.key, existing.built = key, True
+        existing.duration_s = round(time.monotonic() - t0, 1)
+        write_json(bdir / "build.json", existing.to_json())
+        return existing
 
     objdir = bdir / "obj"
     bdir.mkdir(parents=True, exist_ok=True)
-    env = _make_env(cache)
-    jobs = jobs or os.cpu_count() or 2
     t0 = time.monotonic()
     log_path = bdir / "build.log"
     with file_lock(source.repo.parent / f".{source.repo.name}.lock"):
@@ -188,6 +213,7 @@ def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, forc
             f"{', '.join(f.name for f in profile.fragments)})")
         config_text = make_config(source.repo, objdir, profile, env)
         estimates = read_json(_estimate_file(cache), {})
+        full_build = not any(objdir.glob("kernel/*.o"))
         progress = Progress(f"build {variant.name}/{profile.name}", estimates.get(profile.name, 3000))
         make = ["make", "-C", str(source.repo), f"O={objdir}", f"ARCH={ARCH}", f"-j{jobs}",
                 "CC=ccache gcc", "KBUILD_MODPOST_WARN=0"]
@@ -202,9 +228,9 @@ def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, forc
             progress.done("FAILED")
             raise BuildError(f"build of {variant.name}/{profile.name} failed (make exit {rc})",
                              log_path=log_path, errors=first_errors(text))
-        # the true total for next time: every object this tree has
-        estimates[profile.name] = sum(1 for _ in objdir.rglob("*.o")) or progress.count
-        write_json(_estimate_file(cache), estimates)
+        if full_build:   # what a build from scratch counts, for the next one's progress
+            estimates[profile.name] = progress.count
+            write_json(_estimate_file(cache), estimates)
         release = (objdir / "include/config/kernel.release").read_text().strip()
         modules, programs = build_guest(cfg.root, bdir, objdir, source.repo, env, log_path, jobs)
         progress.done(f"done, {progress.count} objects")
@@ -214,7 +240,7 @@ def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, forc
                         "subject": p.subject} for p in applied.patches],
               config_sha256=sha256_text(config_text), compiler=compiler,
               duration_s=round(time.monotonic() - t0, 1), built=True,
-              guest_modules=modules, guest_programs=programs)
+              guest_modules=modules, guest_programs=programs, kernel_key=kkey)
     write_json(bdir / "build.json", b.to_json())
     return b
 

@@ -133,6 +133,10 @@ def apply_variant(source: SourceTree, variant: str, series_list, series_dir: Pat
     repo = source.repo
     branch = f"harness/{variant}"
     state_file = repo / ".git" / "harness-variants.json"
+    known = read_json(state_file, {}).get(variant)
+    if known and known.get("key") == key and git(repo, "rev-parse", "-q", "--verify", branch,
+                                                check=False) == known.get("commit"):
+        return AppliedVariant(variant, known["commit"], tuple(patches), key)  # no lock needed
     with file_lock(repo.parent / f".{repo.name}.lock"):
         state = read_json(state_file, {})
         known = state.get(variant)

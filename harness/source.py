@@ -134,12 +134,38 @@ def _git(spec: SourceSpec, dest: Path) -> str:
     return origin
 
 
+def _ready(spec: SourceSpec, dest: Path) -> SourceTree | None:
+    """The prepared source, without taking the lock (a build may hold it for minutes).
+
+    Only for sources whose identity cannot have moved: an unpacked Debian
+    tarball of the installed package version, or a git URL@ref already cloned.
+    """
+    marker = read_json(dest / ".git" / "harness-source.json", {})
+    if not marker or spec.kind == "path":
+        return None
+    if spec.kind == "debian":
+        pkgver = run(["dpkg-query", "-W", "-f=${Version}", spec.debian], check=False).stdout.strip() or "?"
+        if marker.get("origin") != f"/usr/src/{spec.debian}.tar.xz ({spec.debian} {pkgver})":
+            return None
+    elif marker.get("origin") != f"{spec.git.url}@{spec.git.ref}":
+        return None
+    base = git(dest, "rev-parse", "-q", "--verify", "harness-base", check=False)
+    if not base:
+        return None
+    return SourceTree(name=spec.name, kind=spec.kind, repo=dest, base_commit=base,
+                      tree_id=git(dest, "rev-parse", "harness-base^{tree}"),
+                      version=kernel_version(dest), origin=marker["origin"])
+
+
 def prepare_source(spec: SourceSpec, cache: Path | None = None) -> SourceTree:
     """Make the source available as a git repository in the cache (once)."""
     cache = cache or cache_root()
     key = spec.debian or sha256_text(spec.path or f"{spec.git.url}@{spec.git.ref}")[:16]
     dest = cache / "src" / f"{spec.kind}-{key}"
     dest.parent.mkdir(parents=True, exist_ok=True)
+    ready = _ready(spec, dest)
+    if ready:
+        return ready
     with file_lock(dest.parent / f".{dest.name}.lock"):
         origin = {"debian": _debian, "path": _path, "git": _git}[spec.kind](spec, dest)
         base = git(dest, "rev-parse", "harness-base")

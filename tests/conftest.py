@@ -37,19 +37,33 @@ def source_tree(cfg):
     return prepare_source(cfg.sources[cfg.variant(None).source])
 
 
+TAG = f"harness-test-{os.getpid()}"
+os.environ["HARNESS_QEMU_TAG"] = TAG   # inherited by every QEMU this test session starts
+
+
 def qemu_pids() -> set[int]:
-    out = subprocess.run(["pgrep", "-f", "qemu-system-x86_64"], capture_output=True, text=True).stdout
-    return {int(p) for p in out.split()}
+    """QEMU processes started by this test session (found by an inherited env tag)."""
+    out = set()
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            if b"qemu-system" not in (d / "cmdline").read_bytes():
+                continue
+            if f"HARNESS_QEMU_TAG={TAG}".encode() in (d / "environ").read_bytes():
+                out.add(int(d.name))
+        except OSError:
+            continue
+    return out
 
 
 @pytest.fixture
 def no_orphan_qemu():
     """Asserts that a test leaves no QEMU process behind."""
-    before = qemu_pids()
     yield
     import time
-    time.sleep(0.2)
-    left = qemu_pids() - before
+    time.sleep(0.3)
+    left = qemu_pids()
     assert not left, f"QEMU processes left running: {left}"
 
 
