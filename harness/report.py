@@ -111,6 +111,11 @@ def cell_text(c: dict, cat: str) -> tuple[str, str]:
     """(outcome label, short text) shown inside a grid cell."""
     outcome = c.get("outcome") or "?"
     r = main_report(c)
+    if cat == "flaky" and r is None:
+        first = c.get("first_attempt") or {}
+        text = f"passed on attempt {c.get('attempts') or '?'}" + (f"; first: {first['outcome']}"
+                                                                  if first.get("outcome") else "")
+        return f"flaky ({outcome})", text
     label = {"ok": "clean", "xcrash": "expected " + ("crash" if outcome in ("report", "clean") else outcome),
              "crash": "CRASH", "fail": "FAILED", "dead": outcome.upper(), "error": "ERROR", "na": "n/a",
              "flaky": f"flaky ({outcome})"}[cat]
@@ -435,10 +440,9 @@ class Page:
     def matrix(self) -> str:
         cols, rows = self.cols, self.rows
         variants = list(dict.fromkeys(v for v, _ in cols))
-        multi_profile = len({p for _, p in cols}) > 1 or True
         h1 = "".join(f"<th colspan={sum(1 for v2, _ in cols if v2 == v)} class=var>{esc(v)}</th>"
                      for v in variants)
-        h2 = "".join(f"<th class=prof>{esc(p)}</th>" for _, p in cols) if multi_profile else ""
+        h2 = "".join(f"<th class=prof>{esc(p)}</th>" for _, p in cols)
         body = []
         for s in rows:
             tds = []
@@ -487,7 +491,7 @@ class Page:
     def grid_cell(self, c: dict, cat: str) -> str:
         label, text = cell_text(c, cat)
         cid = c["id"]
-        verdict = "✓" if c.get("passed") else ("–" if cat == "na" else "✗")
+        verdict = "–" if cat == "na" else ("✓" if c.get("passed") else "✗")
         marks = ""
         mlist = (self.cmp or {}).get("per_cell", {}).get(cid, [])
         for m in mlist:
@@ -789,6 +793,7 @@ code,pre{font:12px/1.35 ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace
 #grid{border-collapse:separate;border-spacing:3px}
 #grid th{font-size:12.5px;font-weight:600;text-align:center;padding:2px 4px;white-space:nowrap}
 #grid th.var{background:#e6ebf1;border-radius:3px}#grid th.prof{font-weight:normal;color:#556}
+#grid th.scen,#grid tfoot th{position:sticky;left:0;z-index:1;background:#fafbfc}
 #grid th.scen{text-align:right;font-family:ui-monospace,monospace;font-weight:normal;font-size:12px;max-width:340px;overflow:hidden;text-overflow:ellipsis}
 #grid th.corner{font-weight:normal;color:#778;font-size:11px;text-align:right}
 td.c{width:150px;min-width:130px;max-width:190px;height:44px;padding:0;border-radius:4px;border:1px solid rgba(0,0,0,.12);vertical-align:top;position:relative}

@@ -485,7 +485,7 @@ def test_browser_grid_and_crash_detail(outdir):
     assert hl[0][1]["id"] == f"L{rep['start_line']}" and "circular locking" in hl[0][2]
     assert dom.find("button", **{"data-copy": next(a["data-copy"] for _, a, _ in dom.find("button")
                                                    if a.get("data-copy", "").startswith("harness repro"))})
-    screenshot(url, shots / "crash-detail.png")
+    screenshot(url, shots / "crash-detail.png", size=(1400, 2300))   # tall: down to the console
     # the expected crash's detail says so
     body = [t for _, _, t in Dom(dump_dom(page.as_uri() + "#cell=base.debug.dma-fence-uaf"))
             .find("div", id="detail-body")][0]
