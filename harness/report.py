@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import os
 import re
 import urllib.parse
 from pathlib import Path
@@ -339,6 +340,7 @@ class Page:
         self.rows = list(dict.fromkeys(c["scenario"] for c in self.cells))
         self.grid = {(c["variant"], c["profile"], c["scenario"]): c for c in self.cells}
         self.dir_display = _display_path(d)
+        self.base_cells = {b.get("id"): b for b in (baseline or {}).get("cells") or [] if isinstance(b, dict)}
 
     def _columns(self):
         order = list(dict.fromkeys((b.get("variant"), b.get("profile")) for b in self.builds))
@@ -555,7 +557,7 @@ class Page:
         for b in self.builds:
             v, p = b.get("variant"), b.get("profile")
             src = b.get("source") or {}
-            state = "built in this run" if b.get("built") else "cached (no make started)"
+            state = "built in this run" if b.get("built") else "cached: no make started in this run"
             if b.get("error"):
                 state = "BUILD FAILED"
             facts = [("kernel", b.get("release")), ("source", " ".join(str(src.get(k)) for k in
@@ -563,7 +565,7 @@ class Page:
                      ("base commit", src.get("base_commit")), ("tree", src.get("tree_id")),
                      ("origin", src.get("origin")), ("compiler", b.get("compiler")),
                      ("build key", b.get("key")), ("config sha256", b.get("config_sha256")),
-                     ("build time", _fmt_s(b.get("duration_s")) + f" — {state}"),
+                     ("build", (_fmt_s(b.get("duration_s")) + " — " if b.get("built") else "") + state),
                      ("blind to", ", ".join(b.get("blind") or []) or None)]
             feats = b.get("features") or {}
             if feats:
@@ -710,7 +712,11 @@ class Page:
         from harness.results import safe_name
         rel = c.get("dir") or f"cells/{safe_name(c['id'])}"
         cdir = self.d / rel
-        files = [f for f in CELL_FILES if (cdir / f).is_file()]
+        try:
+            present = set(os.listdir(cdir))
+        except OSError:
+            present = set()
+        files = [f for f in CELL_FILES if f in present]
         qemu = ""
         if "qemu-cmdline.txt" in files:
             try:
@@ -731,7 +737,7 @@ class Page:
                   "repro_sh": f"sh {_shell_quote(shown + '/repro.sh')}",
                   "marks": (self.cmp or {}).get("per_cell", {}).get(c["id"], [])})
         if self.base:
-            o = next((b for b in self.base.get("cells") or [] if b.get("id") == c["id"]), None)
+            o = self.base_cells.get(c["id"])
             if o is not None:
                 d["baseline_cell"] = {"outcome": o.get("outcome"), "passed": o.get("passed"),
                                       "titles": [r.get("title") for r in o.get("reports") or []]}
