@@ -509,3 +509,28 @@ def test_browser_500_cells_load_under_a_second(outdir):
     crash_id = next(f"{v}.{p}.{s}" for (v, p, s), k in big_layout().items() if k == "crash")
     body = [t for _, _, t in Dom(dump_dom(page.as_uri() + "#cell=" + crash_id)).find("div", id="detail-body")][0]
     assert "possible circular locking dependency" in body
+
+
+def test_page_from_the_real_results_writer(tmp_path):
+    """A folder written by harness.results.RunResults (what `harness run` uses) renders."""
+    from harness.results import RunResults, repro_sh
+    rr = RunResults(tmp_path / "results", "r1")
+    rep = _report(LOCKDEP, 12, False, "exercise")
+    lines = [f"[    1.{i:06d}] boot line {i}" for i in range(1, 12)] + \
+        [f"[    2.000000] {t}" for t in rep["text"].split("\n")] + ["[    3.000000] after"]
+    cell = {"id": "v.p.s", "variant": "v", "profile": "p", "scenario": "s", "outcome": "report",
+            "expected": "clean", "passed": False, "flaky": False, "attempts": 1, "why": "unexpected report",
+            "detail": "", "reports": [rep], "duration_s": 3.0, "steps": [], "tainted": "",
+            "build": {"key": "k", "release": "6.12.0"}, "boot": "boots/v.p.w0.1/console.log",
+            "console_lines": [1, len(lines)]}
+    rr.add_cell(cell, {"console.log": f"# console lines 1-{len(lines)} of boots/v.p.w0.1/console.log\n"
+                       + "\n".join(lines) + "\n", "repro.sh": repro_sh("cells/v.p.s"),
+                       "qemu-cmdline.txt": "qemu-system-x86_64 -nographic\n"})
+    rr.write_summary(complete=True, exit_status=1)
+    page = write_report(tmp_path / "results" / "latest")
+    assert page == (tmp_path / "results" / "r1" / "index.html").resolve()
+    dom = Dom(page.read_text())
+    det = json.loads(dom.find("script", id="d0")[0][2])
+    no, chunk = det["console"]["chunks"][0]
+    assert chunk[rep["start_line"] - no].endswith(rep["title"])
+    assert det["qemu"] == "qemu-system-x86_64 -nographic" and det["repro"].endswith("results/r1/cells/v.p.s")
