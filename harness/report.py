@@ -477,9 +477,9 @@ class Page:
                          for k, label, desc in CATEGORIES)
         marks = ""
         if self.cmp:
-            marks = ("<span><span class='mark m-new-failure'></span>new failure</span>"
-                     "<span><span class='mark m-new-signature'></span>new crash signature</span>"
-                     "<span><span class='mark m-fixed'></span>fixed</span>")
+            marks = ("<span><span class='flag m-new-failure'>NEW FAIL</span> new failure vs baseline</span>"
+                     "<span><span class='flag m-new-signature'>NEW SIG</span> new crash signature</span>"
+                     "<span><span class='flag m-fixed'>FIXED</span> fixed</span>")
         return (f"<section id=matrix><h2>Matrix <small>{len(rows)} scenarios × {len(cols)} builds, "
                 f"{len(self.cells)} cells</small></h2>"
                 f"<div class=legend>{legend}{marks}<span class=ctl><label><input type=checkbox id=onlybad> "
@@ -496,16 +496,17 @@ class Page:
         verdict = "–" if cat == "na" else ("✓" if c.get("passed") else "✗")
         marks = ""
         mlist = (self.cmp or {}).get("per_cell", {}).get(cid, [])
+        short = {"new-failure": "NEW FAIL", "new-signature": "NEW SIG", "fixed": "FIXED"}
         for m in mlist:
-            if m != "new-cell":
-                marks += f"<span class='mark m-{m}' title='{esc(m.replace('-', ' '))}'></span>"
+            if m in short:
+                marks += f"<span class='flag m-{m}' title='{esc(m.replace('-', ' '))} vs baseline'>{short[m]}</span>"
         tip = [cid, f"outcome: {c.get('outcome')}", f"expected: {c.get('expected')}"]
         if c.get("why"):
             tip.append(str(c["why"]))
         if mlist:
             tip.append("vs baseline: " + ", ".join(mlist))
         return (f"<td class='c {cat}' data-i={self.index[cid]}><a href='#cell={urllib.parse.quote(cid, safe='')}' "
-                f"title='{esc(chr(10).join(tip))}'>{marks}<b>{verdict} {esc(label)}</b>"
+                f"title='{esc(chr(10).join(tip))}'><b>{verdict} {esc(label)}{marks}</b>"
                 f"<span class=t>{esc(text)}</span></a></td>")
 
     # -- crash groups ------------------------------------------------------------
@@ -821,8 +822,7 @@ tfoot tr.count th{text-align:right;font-weight:normal;font-size:12px}
 tfoot tr.count td{text-align:center;font-size:12px;color:#445}
 tfoot tr.tot td{font-weight:bold}tfoot td.good{color:var(--ok)}tfoot td.bad{color:var(--crash)}
 .mark{display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:4px;vertical-align:0}
-td.c .mark{position:absolute;top:3px;right:3px;margin:0;box-shadow:0 0 0 2px #fff}
-td.c .mark+.mark{right:16px}td.c .mark+.mark+.mark{right:29px}
+.flag{display:inline-block;margin-left:4px;padding:0 3px;border-radius:3px;font-size:9px;line-height:13px;color:#fff;vertical-align:1px}
 .m-new-failure{background:#ff1744}.m-new-signature{background:#aa00ff}.m-fixed{background:#00c853}
 body.onlybad #grid tbody tr[data-bad="0"]{display:none}
 table.list{border-collapse:collapse;width:100%;background:#fff}

@@ -351,7 +351,10 @@ def test_baseline_comparison_marks_cells(outdir):
     assert "baseline run-old" in section
     assert "next.debug.vgem-stress" in section and "fixed.debug.dma-fence-uaf" in section
     marked = {a.get("data-i"): a for _, a, _ in dom.find("td", cls="c")}
-    assert dom.find("span", cls="m-new-failure") and dom.find("span", cls="m-fixed")
+    flags = {t for _, a, t in dom.find("span", cls="flag") if "title" in a}
+    assert flags == {"NEW FAIL", "NEW SIG", "FIXED"}
+    (nf,) = [t for _, a, t in dom.find("td", cls="c") if "NEW FAIL" in t]
+    assert "NEW SIG" in nf and "circular locking" in nf
     cmp = compare(json.loads((new / "summary.json").read_text()), json.loads((old / "summary.json").read_text()))
     assert cmp["new_failures"] == ["next.debug.vgem-stress"]
     assert cmp["fixed"] == ["fixed.debug.dma-fence-uaf"]
