@@ -632,10 +632,7 @@ class Page:
     def timing(self) -> str:
         build_t = {(b.get("variant"), b.get("profile")): _num(b.get("duration_s")) if b.get("built") else 0.0
                    for b in self.builds}
-        boots: dict[str, tuple[tuple, float]] = {}
-        for c in self.cells:
-            if c.get("boot") and isinstance(c.get("boot_s"), (int, float)):
-                boots[c["boot"]] = ((c["variant"], c["profile"]), float(c["boot_s"]))
+        boots = self.boot_times()
         have_boots = bool(boots)
         per_col = {}
         for col in self.cols:
@@ -680,13 +677,47 @@ class Page:
             srows.append(f"<tr><th>{self.cell_link(c['id'])}</th><td class=barcell><div class=bar>{''.join(segs)}"
                          f"</div></td><td class=n>{_fmt_s(c.get('duration_s'))}</td></tr>")
         note = "" if have_boots else \
-            "<p class=muted>Boot times are not recorded in summary.json (no <code>boot_s</code>): boots count " \
-            "as cell time.</p>"
+            "<p class=muted>Boot times are not recorded (no <code>boot_s</code> in summary.json, no boot console " \
+            "log with host time stamps): boots count as cell time.</p>"
         return (f"<section id=timing><h2>Where the time went <small>summed over workers, {_fmt_s(grand if grand > 1 else sum(tot.values()))}"
                 f"</small></h2><div class='bar big'>{stack}</div><div class=legend>{legend}</div>{note}"
                 f"<h3>Per build</h3><table class=chart>{''.join(rows)}</table>"
                 f"<h3>Slowest cells <small>(segments: steps)</small></h3><table class=chart>{''.join(srows)}</table>"
                 f"</section>")
+
+    def boot_times(self) -> dict[str, tuple[tuple, float]]:
+        """Seconds from QEMU start to the first scenario line, per boot: the
+        cells' ``boot_s`` when recorded, else read from the boot's console
+        log (every line stamped ``[host +seconds]`` by the harness)."""
+        boots: dict[str, tuple[tuple, float]] = {}
+        first_line: dict[str, tuple[tuple, int]] = {}
+        for c in self.cells:
+            b = c.get("boot")
+            if not b:
+                continue
+            col = (c["variant"], c["profile"])
+            if isinstance(c.get("boot_s"), (int, float)):
+                boots[b] = (col, float(c["boot_s"]))
+                continue
+            cl = c.get("console_lines")
+            if isinstance(cl, list) and cl and isinstance(cl[0], int):
+                if b not in first_line or cl[0] < first_line[b][1]:
+                    first_line[b] = (col, cl[0])
+        for b, (col, first) in first_line.items():
+            if b in boots or first > 200_000:
+                continue
+            path = Path(b) if Path(b).is_absolute() else self.d / b
+            try:
+                with open(path, errors="replace") as f:
+                    for no, line in enumerate(f, 1):
+                        if no >= first:
+                            m = re.match(r"\[host \+([0-9.]+)\]", line)
+                            if m:
+                                boots[b] = (col, float(m.group(1)))
+                            break
+            except OSError:
+                continue
+        return boots
 
     # -- per-cell detail blobs ------------------------------------------------
     def blobs(self) -> str:

@@ -530,7 +530,11 @@ def test_page_from_the_real_results_writer(tmp_path):
                        + "\n".join(lines) + "\n", "repro.sh": repro_sh("cells/v.p.s"),
                        "qemu-cmdline.txt": "qemu-system-x86_64 -nographic\n"})
     rr.write_summary(complete=True, exit_status=1)
+    boot_log = rr.dir / "boots/v.p.w0.1/console.log"   # boot time from the host stamps (no boot_s)
+    boot_log.parent.mkdir(parents=True)
+    boot_log.write_text("".join(f"[host +{6.5 + i:.3f}] {ln}\n" for i, ln in enumerate(lines)))
     page = write_report(tmp_path / "results" / "latest")
+    assert "guest boots <b>6.5 s</b>" in page.read_text()
     assert page == (tmp_path / "results" / "r1" / "index.html").resolve()
     dom = Dom(page.read_text())
     det = json.loads(dom.find("script", id="d0")[0][2])
