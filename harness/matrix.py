@@ -109,7 +109,7 @@ def load_matrix(cfg: HarnessConfig, path: Path | None = None) -> Matrix:
         for i, r in enumerate(data[kind]):
             for k, known in (("variant", names["variants"]), ("profile", names["profiles"]),
                              ("scenario", names["scenarios"])):
-                if k in r and not _expand(r[k], known):
+                if r.get(k) and not _expand(r[k], known):
                     raise ConfigError(f"{r[k]!r} matches no {k}", file=str(path), key=f"{kind}[{i}].{k}",
                                       line=r["_line"])
     return Matrix(chosen["variants"], chosen["profiles"], chosen["scenarios"],
