@@ -54,8 +54,8 @@ def test_issue_6_scenarios_exist(scenarios):
 
 def test_budgets_and_features(scenarios):
     for s in scenarios.values():
-        if not {"stress", "slow"} & set(s.tags):
-            assert s.timeout_s <= 15, s.name
+        if not {"stress", "slow", "selftest"} & set(s.tags):
+            assert s.timeout_s <= 15, s.name      # issue 6: <= 15 s under TCG
         runs = " ".join(st.run for st in s.steps)
         if "lock=inline" in runs and "build" not in s.tags:
             assert "inline_lock" in s.requires, s.name
@@ -137,23 +137,16 @@ def test_kbuild_detects_the_series(tmp_path):
         assert f"-D{f}" in flags
 
 
-def _built_objdirs() -> list[Path]:
-    return sorted(p.parent for p in CACHE.glob("builds/*/obj/Module.symvers"))
-
-
-@pytest.mark.skipif(os.environ.get("HARNESS_SKIP_KMOD_BUILD") == "1", reason="HARNESS_SKIP_KMOD_BUILD=1")
-def test_modules_compile_against_a_built_kernel(tmp_path):
-    objdirs = _built_objdirs()
-    if not objdirs:
-        pytest.skip("no kernel build in the cache")
-    obj = objdirs[0]
-    m = re.search(r"^include (\S+)/Makefile", (obj / "Makefile").read_text(), re.M)
-    srctree = m.group(1) if m else ""
-    dest = tmp_path / "kmod"
-    shutil.copytree(GM / "kmod", dest)
-    r = subprocess.run(["make", "-C", str(obj), f"M={dest}", f"HARNESS_SRCTREE={srctree}", "modules"],
-                       capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    built = sorted(p.name for p in dest.glob("*.ko"))
-    assert built == ["fence_holder.ko", "fence_issuer.ko", "harness_canary.ko", "harness_canary_victim.ko"]
-    assert "warning:" not in r.stderr.lower().replace("warning: modpost", ""), r.stderr[-3000:]
+@pytest.mark.slow
+def test_modules_compile_against_a_built_kernel(default_build):
+    """The harness builds the guest modules against each variant, with the
+    variant's own headers checked out (the source work tree is shared between
+    variants, so compiling outside the build lock would read another
+    variant's dma-fence.h); here: they are all there, without warnings."""
+    assert default_build.guest_modules == ["fence_holder.ko", "fence_issuer.ko", "harness_canary.ko",
+                                           "harness_canary_victim.ko"]
+    assert "fenceutil" in default_build.guest_programs
+    log = (default_build.dir / "build.log").read_text(errors="replace")
+    guest_part = log[log.find("guest/kmod"):] if "guest/kmod" in log else ""
+    assert guest_part, "the build log has the guest module build"
+    assert "warning:" not in guest_part.lower().replace("warning: modpost", "")
