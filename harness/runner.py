@@ -144,6 +144,11 @@ class Runner:
         self.results, self.reporter = results, reporter
         self.stop = threading.Event()
         self.builds: dict[tuple[str, str], BuildInfo] = {}
+        self._booted: dict[int, list[str]] = {}        # guest -> cells run in it
+        self._symbolizers: dict[str, object] = {}
+
+    def _ran_in(self, guest) -> list[str]:
+        return self._booted.get(id(guest), [])
 
     # -- builds --------------------------------------------------------------
     def prepare_builds(self, keys: list[tuple[str, str]]) -> None:
@@ -259,15 +264,25 @@ class Runner:
                         else:
                             res = None
                     used = guest
+                    fresh_boot = guest is not None and guest.console is not None and \
+                        not any(self._ran_in(guest))
+                    started = time.time()
                     if guest is not None:
                         self.reporter.set_phase(wid, f"{cell.id}")
-                        res = self.run_one(guest, scenario)
+                        res = self.run_one(guest, scenario, info.build)
+                        self._booted.setdefault(id(guest), []).append(cell.id)
                         if res.reports or res.outcome in ("hang", "panic", "no-boot") or self._tainted(guest, res):
                             guest.kill()
                             guest = None
                     if self.stop.is_set():
                         return   # interrupted: this cell did not finish, record nothing
                     cell_json = self.cell_json(cell, info, res, expect, attempts)
+                    cell_json["worker"] = wid
+                    cell_json["started"] = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started))
+                    if fresh_boot and used is not None and used.boot_s is not None:
+                        cell_json["boot_s"] = round(used.boot_s, 2)
+                    if used is not None:
+                        cell_json["accel"] = used.spec.accel
                     if cell_json["passed"] or attempts > self.opts.retries or self.stop.is_set():
                         if attempts > 1 and cell_json["passed"]:
                             cell_json["flaky"] = True
@@ -309,13 +324,30 @@ class Runner:
         outcome = {"panic": "panic", "no-boot": "no-boot", "qemu-failed": "error"}.get(kind, "no-boot")
         return ScenarioResult(cell.scenario, outcome, text, [])
 
-    def run_one(self, guest, scenario: Scenario) -> ScenarioResult:
+    def symbolizer(self, build: Build):
+        """addr2line over the build's vmlinux and unstripped modules (None if unavailable)."""
+        if build.key not in self._symbolizers:
+            try:
+                from harness.symbolize import Symbolizer
+                mods = [p for p in (build.objdir, build.guest_dir / "kmod") if p.is_dir()]
+                self._symbolizers[build.key] = Symbolizer(vmlinux=build.vmlinux, modules=mods)
+            except Exception:  # noqa: BLE001 - symbolisation is a bonus, never a failure
+                self._symbolizers[build.key] = None
+        return self._symbolizers[build.key]
+
+    def run_one(self, guest, scenario: Scenario, build: Build | None = None) -> ScenarioResult:
         res = run_scenario(guest, scenario, {"inline_lock": True, "rcu_ops": True},
                            self.cfg.guest.step_timeout_s, scan=_has_report)
         lines = guest.console.lines
         end = len(lines)
         res.console_end = end
         res.reports = scan_range(lines[res.console_start:end], res.console_start)
+        sym = self.symbolizer(build) if (build is not None and res.reports) else None
+        for r in res.reports if sym else []:
+            try:
+                sym.symbolize_report(r)
+            except Exception:  # noqa: BLE001 - keep the unsymbolised report
+                pass
         if res.reports and res.outcome in ("clean", "check-failed"):
             res.detail = (res.detail + "; " if res.detail else "") + f"{len(res.reports)} report(s)"
             res.outcome = "report"
