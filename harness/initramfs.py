@@ -65,7 +65,7 @@ done
 GUEST_SHELL = r"""#!/bin/sh
 stty -echo cols 512 2>/dev/null
 cd /root
-export PS1=''
+export PS1='' PS2=''
 printf 'HARNESS-%s\n' READY
 exec sh
 """
