@@ -103,8 +103,17 @@ def main_report(c: dict) -> dict | None:
     return (expected or reports)[0]
 
 
+_SHORTER = ((re.compile(r"^unable to handle (kernel )?page fault"), "page fault"),
+            (re.compile(r"^unable to handle kernel NULL pointer dereference"), "NULL deref"),
+            (re.compile(r"^unable to handle kernel paging request"), "paging request"),
+            (re.compile(r"^general protection fault"), "GPF"))
+
+
 def short_title(title: str) -> str:
+    """The title as a grid cell can show it: the function, which says most, kept."""
     t = re.sub(r"^(BUG|WARNING|INFO): ", "", title or "")
+    for pat, repl in _SHORTER:
+        t = pat.sub(repl, t)
     return t if len(t) <= 90 else t[:87] + "…"
 
 
