@@ -28,9 +28,9 @@ def bisect(args) -> int:
     patches = [p for s in variant.series for p in read_series(cfg.series_dir, s)]
     if not patches:
         raise InputError(f"variant {variant.name} has no patches to bisect")
-    results = RunResults(Path("results"), header={"bisect": {"variant": variant.name,
-                                                            "scenario": args.scenario}})
-    seen: dict[int, tuple[str, tuple]] = {}
+    from harness.results import new_run_id
+    run_id = "bisect-" + new_run_id()
+    seen: dict[int, str] = {}
 
     def outcome(n: int):
         if n in seen:
@@ -39,17 +39,22 @@ def bisect(args) -> int:
         v = dataclasses.replace(variant, name=name, patch_limit=n)
         cfg.variants[name] = v
         # expectations are per variant name; a prefix is judged by its raw outcome only
+        results = RunResults(Path(args.results), run_id=f"{run_id}/prefix-{n:02d}",
+                             header={"bisect": {"variant": variant.name, "scenario": args.scenario,
+                                                "patches": n}})
         run_cells(cfg, [Cell(name, profile.name, args.scenario)], RunOptions(canary=False), scenarios,
                   results, label=f"prefix {n}/{len(patches)}")
         c = next(c for c in results.cells if c["variant"] == name)
-        seen[n] = (c["outcome"], tuple(sorted(r["title"] for r in c["reports"])))
+        # the outcome decides; titles are shown (a prefix may oops differently)
+        seen[n] = c["outcome"]
+        titles = sorted(r["title"] for r in c["reports"])
         print(f"  {n:2}/{len(patches)} {('base' if n == 0 else patches[n - 1].describe()):60} -> "
-              f"{seen[n][0]} {list(seen[n][1])}")
+              f"{seen[n]} {titles if titles else ''}")
         return seen[n]
 
     base, full = outcome(0), outcome(len(patches))
     if base == full:
-        print(f"outcome does not change across the stack: {base[0]}")
+        print(f"outcome does not change across the stack: {base}")
         return 0
     lo, hi = 0, len(patches)        # outcome(lo) == base, outcome(hi) != base
     while hi - lo > 1:
@@ -59,6 +64,6 @@ def bisect(args) -> int:
         else:
             hi = mid
     p = patches[hi - 1]
-    print(f"first patch that changes the outcome ({base[0]} -> {outcome(hi)[0]}): "
+    print(f"first patch that changes the outcome ({base} -> {outcome(hi)}): "
           f"{p.describe()} ({p.subject})")
     return 0

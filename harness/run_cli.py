@@ -302,4 +302,5 @@ def add_cli(sub) -> None:
     p.add_argument("--variant", required=True)
     p.add_argument("--scenario", required=True)
     p.add_argument("--profile")
+    p.add_argument("--results", default="results", help="results root (default: results/)")
     p.set_defaults(func=cmd_bisect)
