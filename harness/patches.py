@@ -51,10 +51,16 @@ def vet_patch(series: str, path: Path) -> str:
         raise PatchError(f"series {series}: cannot read patch {path}: {exc.strerror}") from None
     text = data.decode("utf-8", errors="replace")
     subject = ""
+    in_subject = False
     saw_diff = False
     for n, line in enumerate(text.splitlines(), 1):
+        if in_subject and line[:1] in (" ", "\t"):
+            subject += " " + line.strip()      # RFC 2822 folded header
+            continue
+        in_subject = False
         if not subject and line.startswith("Subject:"):
             subject = line[len("Subject:"):].strip()
+            in_subject = True
         if line.startswith("GIT binary patch") or (line.startswith("Binary files ") and " differ" in line):
             raise PatchError(f"series {series}: patch {path.name} line {n}: binary content is not accepted")
         m = _DIFF_PATH.match(line)
