@@ -52,18 +52,27 @@ def bisect(args) -> int:
               f"{seen[n]} {titles if titles else ''}")
         return seen[n]
 
-    base, full = outcome(0), outcome(len(patches))
-    if base == full:
-        print(f"outcome does not change across the stack: {base}")
+    hi = first_change(len(patches), outcome)
+    if hi is None:
+        print(f"outcome does not change across the stack: {outcome(0)}")
         return 0
-    lo, hi = 0, len(patches)        # outcome(lo) == base, outcome(hi) != base
+    p = patches[hi - 1]
+    print(f"first patch that changes the outcome ({outcome(0)} -> {outcome(hi)}): "
+          f"{p.describe()} ({p.subject})")
+    return 0
+
+
+def first_change(n: int, outcome) -> int | None:
+    """Smallest k in 1..n with outcome(k) != outcome(0), by bisection (like git
+    bisect, it assumes one change point); None when outcome(n) == outcome(0)."""
+    base = outcome(0)
+    if outcome(n) == base:
+        return None
+    lo, hi = 0, n        # outcome(lo) == base, outcome(hi) != base
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if outcome(mid) == base:
             lo = mid
         else:
             hi = mid
-    p = patches[hi - 1]
-    print(f"first patch that changes the outcome ({base} -> {outcome(hi)}): "
-          f"{p.describe()} ({p.subject})")
-    return 0
+    return hi

@@ -136,3 +136,19 @@ def test_merge_shards(tmp_path):
     assert ET.parse(tmp_path / "j.xml").getroot().iter("testcase")
     # the same cell in two shards is an input error
     assert main(["merge", str(tmp_path / "a/r"), str(tmp_path / "a/r"), "--results", str(tmp_path / "m2")]) == 2
+
+
+def test_bisect_finds_first_changing_prefix():
+    from harness.bisect import first_change
+    calls = []
+
+    def outcome_at(change):
+        def f(k):
+            calls.append(k)
+            return "report" if k < change else "clean"
+        return f
+    for change in range(1, 12):
+        calls.clear()
+        assert first_change(11, outcome_at(change)) == change
+        assert len(set(calls)) <= 6          # log2(11) + the two ends
+    assert first_change(5, lambda k: "report") is None
