@@ -383,7 +383,9 @@ def _q(s: str) -> str:
 
 def _framed(cmd: str, step: str, n: int) -> str:
     """The script a step runs in the guest: markers around a subshell."""
-    return (f"echo 'HARNESS-STEP: {step}' > /dev/kmsg\n"
+    # SSH sessions start with dropbear's PATH, not init's
+    return ("export PATH=/usr/share/harness:/sbin:/bin:/usr/sbin:/usr/bin\n"
+            f"echo 'HARNESS-STEP: {step}' > /dev/kmsg\n"
             f"printf '@@S %s\\n' {n}\n"
             f"( {cmd}\n)\n"
             "rc=$?\n"

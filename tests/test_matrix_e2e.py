@@ -113,3 +113,16 @@ def test_interrupted_run_leaves_readable_results(root, small_run, tmp_path):
         assert (tmp_path / "r/latest" / c["dir"] / "cell.json").is_file()
     time.sleep(0.5)
     assert not qemu_pids(), "QEMU outlived an interrupted run"
+
+
+def test_cells_over_ssh(root, tmp_path):
+    """The same cells over the SSH transport: guest helpers on PATH, a daemon
+    holding a sync_file does not block the channel, the crash still found on
+    the serial console."""
+    m = write_matrix(tmp_path, ["baseline"], ["stash-signaled-drop-after-unload",
+                                              "syncfile-signaled-drop-after-unload"])
+    proc = harness(root, "run", "--matrix", str(m), "--results", str(tmp_path / "r"), "--no-canary",
+                   "--transport", "ssh")
+    cells = json.loads((tmp_path / "r/latest/summary.json").read_text())["cells"]
+    assert proc.returncode == 0, [(c["id"], c["why"]) for c in cells]
+    assert all(c["outcome"] == "report" and "dma_fence_release" in c["reports"][0]["title"] for c in cells)
