@@ -126,3 +126,44 @@ def test_cells_over_ssh(root, tmp_path):
     cells = json.loads((tmp_path / "r/latest/summary.json").read_text())["cells"]
     assert proc.returncode == 0, [(c["id"], c["why"]) for c in cells]
     assert all(c["outcome"] == "report" and "dma_fence_release" in c["reports"][0]["title"] for c in cells)
+
+
+def test_panic_hang_and_failed_check_are_recorded(root, tmp_path):
+    """Every way a cell can go wrong ends as a recorded outcome, not a stuck run."""
+    import yaml
+    conf = yaml.safe_load((root / "configs/harness.yaml").read_text())
+    conf.update(series_dir=str(root / "kernel-patches"), kconfig_dir=str(root / "configs/kconfig"),
+                scenarios_dir=str(tmp_path / "scen"), matrix=str(tmp_path / "m.yaml"))
+    (tmp_path / "scen").mkdir()
+    (tmp_path / "h.yaml").write_text(yaml.safe_dump(conf))
+    (tmp_path / "scen/s.yaml").write_text(textwrap_scen)
+    (tmp_path / "m.yaml").write_text("variants: [baseline]\nprofiles: [debug]\nscenarios: ['*']\n")
+    proc = harness(root, "run", "--config", str(tmp_path / "h.yaml"), "--results", str(tmp_path / "r"),
+                   "--no-canary", timeout=600)
+    cells = {c["scenario"]: c for c in json.loads((tmp_path / "r/latest/summary.json").read_text())["cells"]}
+    assert cells["panics"]["outcome"] == "panic"
+    assert cells["hangs"]["outcome"] == "hang" and "sleepy" in cells["hangs"]["detail"]
+    assert cells["fails-check"]["outcome"] == "check-failed"
+    assert cells["after-all-that"]["outcome"] == "clean"
+    assert all(c["passed"] for c in cells.values()), [(c["scenario"], c["why"]) for c in cells.values()]
+    assert proc.returncode == 0
+
+
+textwrap_scen = """\
+scenarios:
+  - name: panics
+    steps:
+      - {name: crash, run: "echo c > /proc/sysrq-trigger"}
+    expect: {default: {outcome: panic, reason: sysrq-c}}
+  - name: hangs
+    steps:
+      - {name: sleepy, run: "sleep 60", timeout_s: 3}
+    expect: {default: {outcome: hang, reason: step budget}}
+  - name: fails-check
+    steps:
+      - {name: nope, run: "false"}
+    expect: {default: {outcome: check-failed, reason: exit 1}}
+  - name: after-all-that
+    steps:
+      - {name: ok, run: "true"}
+"""
