@@ -214,7 +214,7 @@ def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, forc
         config_text = make_config(source.repo, objdir, profile, env)
         estimates = read_json(_estimate_file(cache), {})
         full_build = not any(objdir.glob("kernel/*.o"))
-        progress = Progress(f"build {variant.name}/{profile.name}", estimates.get(profile.name, 3000))
+        progress = Progress(f"build {variant.name}/{profile.name}", estimates.get(profile.name, 1700))
         make = ["make", "-C", str(source.repo), f"O={objdir}", f"ARCH={ARCH}", f"-j{jobs}",
                 "CC=ccache gcc", "KBUILD_MODPOST_WARN=0"]
         with open(log_path, "w") as logf:
