@@ -8,7 +8,7 @@ from harness.build import Build
 from harness.config import GuestConfig
 from harness.guest import Guest
 from harness.initramfs import build_initramfs
-from harness.qemu import QemuSpec, choose_accel, free_port
+from harness.qemu import QemuSpec, choose_accel
 
 
 def make_guest(guest_cfg: GuestConfig, build: Build, workdir: Path, *, transport: str | None = None,

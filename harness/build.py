@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from harness import patches as patches_mod
-from harness.config import HarnessConfig, Profile, Variant, cache_root, project_root
+from harness.config import HarnessConfig, Profile, Variant, cache_root
 from harness.errors import BuildError
 from harness.kconfig import ARCH, make_config
 from harness.progress import Progress

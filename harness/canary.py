@@ -18,12 +18,11 @@ import re
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from harness.build import Build
 from harness.config import HarnessConfig
-from harness.errors import InputError
 from harness.util import read_json, sha256_text, write_json
 
 DIRECT = "/sys/kernel/debug/provoke-crash/DIRECT"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import ConfigError
-from harness.yamlschema import Bool, Field, Float, Int, ListOf, MapOf, Record, Str, load
+from harness.yamlschema import Field, Float, Int, ListOf, MapOf, Record, Str, load
 
 NAME = r"[A-Za-z0-9][A-Za-z0-9_.+-]*"
 

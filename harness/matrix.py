@@ -10,18 +10,12 @@ so each cell's result does not depend on its neighbours.
 from __future__ import annotations
 
 import fnmatch
-import os
-import queue
 import re
-import signal
-import sys
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.config import HarnessConfig
-from harness.errors import ConfigError, HarnessError, InputError
+from harness.errors import ConfigError, InputError
 from harness.yamlschema import Field, ListOf, Record, Str, load
 
 # taint flags that mean the kernel is no longer trustworthy for the next scenario

@@ -9,7 +9,6 @@ run still leaves every finished cell readable.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import re
 import threading
@@ -186,7 +185,7 @@ def summary_md(summary: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def repro_sh(cell_dir_rel: str) -> str:
+def repro_sh() -> str:
     return f"""#!/bin/sh
 # Reproduce this cell from a checkout of the harness: installs what is
 # missing, rebuilds (or reuses) exactly this kernel, re-runs the cell.

@@ -6,14 +6,12 @@ config error; 3 harness error.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
-import time
 from pathlib import Path
 
-from harness.errors import HarnessError, InputError
+from harness.errors import InputError
 
 
 def _default_jobs(cfg) -> int:
@@ -33,10 +31,6 @@ def _inputs_header(cfg) -> dict:
             series[s] = {"series_sha256": sha256_file(sfile)}
     return {"inputs": {"config_file": str(cfg.file), "profiles": frags, "series": series,
                        "qemu": qemu_version(), "guest": vars(cfg.guest).copy()}}
-
-
-class _Interrupted(Exception):
-    pass
 
 
 def run_cells(cfg, cells, opts, scenarios, results, label="run") -> int:
@@ -64,7 +58,6 @@ def run_cells(cfg, cells, opts, scenarios, results, label="run") -> int:
         guest_mod.kill_all()
     builds_json = [runner.build_json(k, i) for k, i in runner.builds.items()]
     results.builds = builds_json
-    accel = sorted({c.get("accel") for c in results.cells if c.get("accel")})
     input_err = any(i.input_error for i in runner.builds.values())
     failed = [c for c in results.cells if not c["passed"]]
     harness_err = any(c["outcome"] == "error" and not c["detail"].startswith(("build failed", "kernel cannot"))
@@ -229,23 +222,17 @@ def cmd_merge(args) -> int:
     out = RunResults(Path(args.results), header={k: v for k, v in parts[0].items()
                                                   if k in ("inputs", "command", "matrix")})
     seen = {}
-    for p in parts:
+    for d, p in zip(args.dirs, parts):
         for b in p.get("builds", []):
             seen[(b["variant"], b["profile"])] = b
         for c in p["cells"]:
             if c["id"] in {x["id"] for x in out.cells}:
                 raise InputError(f"cell {c['id']} is in more than one results folder")
-            out.cells.append(c)
+            # cell folders are referenced where they are, not copied
+            out.cells.append(dict(c, dir=str((Path(d) / c["dir"]).resolve())))
     out.builds = list(seen.values())
     complete = all(p.get("complete") for p in parts)
-    failed = any(not c["passed"] for c in out.cells)
-    status = 1 if failed else 0
-    out.write_summary(complete=complete, exit_status=status,
-                      note=f"merged from {', '.join(str(d) for d in args.dirs)}")
-    # cell folders are referenced, not copied
-    for c in out.cells:
-        src = next(Path(d) for d, p in zip(args.dirs, parts) if c in p["cells"])
-        c["dir"] = str((src / c["dir"]).resolve())
+    status = 1 if any(not c["passed"] for c in out.cells) else 0
     out.write_summary(complete=complete, exit_status=status, note=f"merged from {len(parts)} shards")
     if args.junit:
         Path(args.junit).write_text((out.dir / "junit.xml").read_text())

@@ -10,7 +10,6 @@ incomplete.
 from __future__ import annotations
 
 import re
-import signal
 import sys
 import threading
 import time
@@ -54,9 +53,6 @@ class BuildInfo:
 def detect_features(build: Build) -> dict[str, bool]:
     """What the kernel's dma-fence API offers, from the built commit's header."""
     repo = Path(build.source["repo"])
-    commit = None
-    for ident in (build.source,):
-        commit = ident.get("commit")
     try:
         ref = git(repo, "rev-parse", f"harness/{build.variant}")
         text = git(repo, "show", f"{ref}:include/linux/dma-fence.h")
@@ -405,7 +401,7 @@ class Runner:
         self.finish_json(self.cell_json(cell, info, res, expect, 1, outcome, detail), res, None)
 
     def finish_json(self, cell_json: dict, res: ScenarioResult | None, guest) -> None:
-        files = {"repro.sh": repro_sh(f"cells/{cell_json['id']}")}
+        files = {"repro.sh": repro_sh()}
         if res is not None and guest is not None:
             lines = _console_lines_for(guest, res)
             boot_log = guest.console_log.relative_to(self.results.dir) if \

@@ -4,7 +4,6 @@ clean expectation on a blind build becomes an error, never clean."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from harness.canary import TRIGGERS, judge_trigger, triggers_for
 from harness.matrix import Cell

@@ -5,7 +5,6 @@ modules against a kernel build when one is in the cache."""
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 from pathlib import Path

@@ -5,7 +5,6 @@ interrupted run leaves readable results and no QEMU behind."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import textwrap
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
 from harness.matrix import Cell, Matrix, select, shard, taint_is_bad
-from harness.results import RunResults, junit_xml, summary_md
+from harness.results import RunResults
 from harness.run_cli import compare
 from harness.scenarios import Expectation, ScenarioResult, judge
 
