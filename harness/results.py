@@ -185,7 +185,7 @@ def summary_md(summary: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def repro_sh() -> str:
+def repro_sh(cell_dir_rel: str = "") -> str:
     return f"""#!/bin/sh
 # Reproduce this cell from a checkout of the harness: installs what is
 # missing, rebuilds (or reuses) exactly this kernel, re-runs the cell.

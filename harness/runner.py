@@ -401,7 +401,7 @@ class Runner:
         self.finish_json(self.cell_json(cell, info, res, expect, 1, outcome, detail), res, None)
 
     def finish_json(self, cell_json: dict, res: ScenarioResult | None, guest) -> None:
-        files = {"repro.sh": repro_sh()}
+        files = {"repro.sh": repro_sh(f"cells/{cell_json['id']}")}
         if res is not None and guest is not None:
             lines = _console_lines_for(guest, res)
             boot_log = guest.console_log.relative_to(self.results.dir) if \
