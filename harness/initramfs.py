@@ -25,25 +25,23 @@ DROPBEAR = Path("/usr/sbin/dropbear")
 # PID 1 only sets up and supervises: an oops in a test kills a child shell,
 # never init (which would panic the kernel and lose the rest of the run).
 INIT = r"""#!/bin/sh
-# Under TCG every exec costs tens of milliseconds: builtins where possible.
+# Under TCG every exec costs tens of milliseconds: builtins where possible,
+# one `mount -a` for every file system (etc/fstab).
 export PATH=/usr/share/harness:/sbin:/bin:/usr/sbin:/usr/bin HOME=/root TERM=dumb
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mkdir -p /dev/pts /root/.ssh
-mount -t devpts devpts /dev/pts
-mount -t tmpfs tmpfs /tmp
-mount -t debugfs debugfs /sys/kernel/debug
+mount -a
 transport=serial
 read -r cmdline < /proc/cmdline
 for arg in $cmdline; do
     case "$arg" in
         harness.transport=*) transport=${arg#*=} ;;
-        harness.sshkey=*) echo "${arg#*=}" > /root/.ssh/authorized_keys ;;
+        harness.sshkey=*) sshkey=${arg#*=} ;;
     esac
 done
 if [ "$transport" = ssh ]; then
-    sed -i 's/~/ /g' /root/.ssh/authorized_keys
+    mkdir -p /dev/pts /root/.ssh
+    mount -t devpts devpts /dev/pts
+    # spaces cannot go on the kernel command line: the harness sent ~
+    echo "$sshkey" | sed 's/~/ /g' > /root/.ssh/authorized_keys
     hostname guest
     ip link set lo up
     ip link set eth0 up
@@ -52,12 +50,20 @@ if [ "$transport" = ssh ]; then
     chmod 700 /root/.ssh; chmod 600 /root/.ssh/authorized_keys
     dropbear -s -r /etc/dropbear/dropbear_ecdsa_host_key -p 22 -E 2>/tmp/dropbear.log
 fi
-# The command shell: a child of init on the console, restarted if it dies.
+# The command shell: a child of init on the console (its controlling tty),
+# restarted if it dies.
 while true; do
-    setsid sh -c 'exec /usr/share/harness/guest-shell </dev/ttyS0 >/dev/ttyS0 2>&1'
+    setsid -c /usr/share/harness/guest-shell </dev/ttyS0 >/dev/ttyS0 2>&1
     echo "harness: guest shell exited, restarting" >/dev/ttyS0
     sleep 1
 done
+"""
+
+FSTAB = """proc /proc proc defaults 0 0
+sysfs /sys sysfs defaults 0 0
+devtmpfs /dev devtmpfs defaults 0 0
+tmpfs /tmp tmpfs defaults 0 0
+debugfs /sys/kernel/debug debugfs defaults 0 0
 """
 
 # Each command runs in a subshell; echo is off so the console carries only
@@ -94,7 +100,7 @@ def _write(path: Path, text: str, mode: int = 0o644) -> None:
 
 def initramfs_key(build: Build, root: Path, ssh: bool) -> str:
     scripts = root / "guest-modules" / "scripts"
-    parts = [RECIPE, build.key, INIT, GUEST_SHELL, str(ssh),
+    parts = [RECIPE, build.key, INIT, GUEST_SHELL, FSTAB, str(ssh),
              sha256_tree(scripts) if scripts.is_dir() else "",
              str(BUSYBOX.stat().st_size) if BUSYBOX.exists() else "no-busybox"]
     return sha256_text("\n".join(parts))[:16]
@@ -128,6 +134,7 @@ def build_initramfs(build: Build, root: Path | None = None, ssh: bool = False) -
                 os.symlink("/bin/busybox", link)
         _write(stage / "init", INIT, 0o755)
         _write(stage / "usr/share/harness/guest-shell", GUEST_SHELL, 0o755)
+        _write(stage / "etc/fstab", FSTAB)
         _write(stage / "etc/passwd", "root:x:0:0:root:/root:/bin/sh\n")
         _write(stage / "etc/group", "root:x:0:\n")
         _write(stage / "etc/shells", "/bin/sh\n")
