@@ -13,7 +13,8 @@ from harness.qemu import QemuSpec, choose_accel
 
 def make_guest(guest_cfg: GuestConfig, build: Build, workdir: Path, *, transport: str | None = None,
                gdb_port: int | None = None, accel: str | None = None, root: Path | None = None,
-               extra_cmdline: str = "") -> Guest:
+               extra_cmdline: str = "", snapshot: bool | None = None) -> Guest:
+    """A guest for this build (not started). `snapshot` overrides guest.snapshot from the config."""
     transport = transport or guest_cfg.transport
     initrd = build_initramfs(build, root, ssh=transport == "ssh")
     accel = accel or choose_accel(guest_cfg, build.bzimage)
@@ -23,4 +24,5 @@ def make_guest(guest_cfg: GuestConfig, build: Build, workdir: Path, *, transport
                     cmdline=" ".join(filter(None, [guest_cfg.cmdline, extra_cmdline])),
                     gdb_port=gdb_port)
     return Guest(spec, workdir, transport=transport,
-                 boot_timeout=guest_cfg.boot_timeout_s, slowdown=slowdown)
+                 boot_timeout=guest_cfg.boot_timeout_s, slowdown=slowdown,
+                 snapshot_dir=build.dir if (guest_cfg.snapshot if snapshot is None else snapshot) else None)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import ConfigError
-from harness.yamlschema import Field, Float, Int, ListOf, MapOf, Record, Str, load
+from harness.yamlschema import Bool, Field, Float, Int, ListOf, MapOf, Record, Str, load
 
 NAME = r"[A-Za-z0-9][A-Za-z0-9_.+-]*"
 
@@ -81,6 +81,7 @@ class GuestConfig:
     boot_timeout_s: float = 60.0
     step_timeout_s: float = 60.0
     cmdline: str = ""
+    snapshot: bool = True       # restore guests from a saved boot (harness/snapshot.py)
 
 
 @dataclass
@@ -137,6 +138,7 @@ def _schema() -> Record:
         "boot_timeout_s": Field(Float(1.0), default=60.0),
         "step_timeout_s": Field(Float(1.0), default=60.0),
         "cmdline": Field(Str(), default=""),
+        "snapshot": Field(Bool(), default=True),
     }, build=raw)
     defaults = Record({"variant": Field(Str()), "profile": Field(Str())}, build=raw)
     return Record({

@@ -23,7 +23,9 @@ import base64
 import itertools
 import os
 import re
+import shutil
 import signal
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -37,6 +39,7 @@ from harness.qemu import QemuSpec
 KERNEL_LINE = re.compile(r"^\s*\[\s*\d+\.\d+\]")
 PANIC = "Kernel panic - not syncing"
 READY = "HARNESS-READY"
+HOST_STAMP = re.compile(r"^\[host \+[\d.]+\] ")
 _ids = itertools.count(1)
 
 # QEMU processes started by this process: killed on exit, whatever happens
@@ -66,7 +69,7 @@ class CommandResult:
 class Console:
     """Drains QEMU's console into a log file and an in-memory line list."""
 
-    def __init__(self, child: pexpect.spawn, log_path: Path):
+    def __init__(self, child: pexpect.spawn, log_path: Path, seed: list[str] | None = None):
         self.child = child
         self.lines: list[str] = []
         self.t0 = time.monotonic()
@@ -75,6 +78,10 @@ class Console:
         self.panic_line: int | None = None
         self._partial = ""
         self._log = open(log_path, "w", buffering=1, errors="replace")
+        for line in seed or []:
+            # a restored guest's log starts with the boot its snapshot saved
+            self._log.write(line + "\n")
+            self.lines.append(HOST_STAMP.sub("", line, count=1))
         self._stop = False
         self._thread = threading.Thread(target=self._pump, name="console", daemon=True)
         self._thread.start()
@@ -108,6 +115,14 @@ class Console:
                     self.panic_line = len(self.lines)
                 self.lines.append(line)
             self.cond.notify_all()
+
+    def note(self, text: str) -> None:
+        """A harness line in the console log (not a kernel line, not command output)."""
+        stamp = time.monotonic() - self.t0
+        with self.cond:
+            if not self._log.closed:
+                self._log.write(f"[host +{stamp:.3f}] {text}\n")
+            self.lines.append(text)
 
     def wait_for(self, pattern: re.Pattern, start: int, timeout: float,
                  stop_on_panic: bool = True) -> tuple[str, int, re.Match | None]:
@@ -155,8 +170,14 @@ class Guest:
     """One QEMU guest; use as a context manager so QEMU never outlives us."""
 
     def __init__(self, spec: QemuSpec, workdir: Path, transport: str = "serial",
-                 boot_timeout: float = 60.0, slowdown: float = 1.0):
+                 boot_timeout: float = 60.0, slowdown: float = 1.0, snapshot_dir: Path | None = None):
         self.spec, self.workdir = spec, Path(workdir)
+        self.snapshot_dir = snapshot_dir
+        self.restored: Path | None = None         # the snapshot this guest was restored from
+        self.restore_failure: str | None = None   # why a snapshot could not be restored
+        self.snapshot_save_s: float | None = None
+        self.cpus: int | None = None               # CPUs the kernel brought up (vs spec.smp)
+        self._qmp_dir: str | None = None
         self.transport, self.slowdown = transport, slowdown
         self.boot_timeout = boot_timeout * slowdown
         self.child: pexpect.spawn | None = None
@@ -180,12 +201,30 @@ class Guest:
             # spaces cannot go on the kernel command line; init turns ~ back
             self.spec.cmdline = (self.spec.cmdline + f" harness.transport=ssh harness.sshkey="
                                  + pub.replace(" ", "~")).strip()
+        snap = self._snapshot_file()
+        if snap is not None and snap.exists():
+            try:
+                return self._restore(snap)
+            except GuestDied as died:
+                # a snapshot QEMU cannot load (other QEMU build, truncated file): drop it, boot
+                snap.unlink(missing_ok=True)
+                self.restore_failure = f"{died.kind}: {died.detail}"
+                self.spec.incoming = None
+                self.dead = None
+                snap = self._snapshot_file()      # kill() took the monitor socket away
+        self._boot()
+        if self.restore_failure:
+            self.console.note(f"harness: {self.restore_failure}; dropped that snapshot and booted")
+        if snap is not None and not snap.exists():
+            self._save(snap)
+        return self
+
+    def _spawn(self, seed: list[str] | None = None) -> Path:
         argv = self.spec.argv()
         (self.workdir / "qemu-cmdline.txt").write_text(self.spec.shell_line() + "\n")
         stderr_path = self.workdir / "qemu-stderr.txt"
         # stderr goes to a file so a QEMU that refuses to start can say why
         cmd = "exec " + " ".join(map(_q, argv)) + f" 2>{_q(str(stderr_path))}"
-        t0 = time.monotonic()
         try:
             self.child = pexpect.spawn("/bin/sh", ["-c", cmd], encoding="utf-8",
                                        codec_errors="replace", timeout=None,
@@ -193,15 +232,92 @@ class Guest:
                                        preexec_fn=_die_with_parent)
         except pexpect.ExceptionPexpect as exc:
             raise GuestDied("qemu-failed", str(exc)) from None
+        # pexpect sleeps 50 ms before every send() by default: that was most of a step's latency
+        self.child.delaybeforesend = None
         _live.add(self)
-        self.console = Console(self.child, self.console_log)
+        self.console = Console(self.child, self.console_log, seed=seed)
+        return stderr_path
+
+    def _boot(self) -> None:
+        t0 = time.monotonic()
+        stderr_path = self._spawn()
         state, idx, _ = self.console.wait_for(re.compile(re.escape(READY)), 0, self.boot_timeout)
         if state != "match":
             self._die_at_boot(state, stderr_path)
         self.boot_s = time.monotonic() - t0
+        self.cpus = _online_cpus(self.console.lines)
         if self.transport == "ssh":
             self._connect_ssh(t0)
+
+    # -- snapshots (see harness/snapshot.py) ---------------------------------
+    def _snapshot_file(self) -> Path | None:
+        if self.snapshot_dir is None or self.transport != "serial" or self.spec.gdb_port:
+            return None
+        from harness.qemu import qemu_version
+        from harness.snapshot import snapshot_key
+        if self.spec.qmp_path is None:
+            self._qmp_dir = tempfile.mkdtemp(prefix="harness-qmp-")   # sun_path is short
+            self.spec.qmp_path = Path(self._qmp_dir) / "qmp.sock"
+        key = snapshot_key(qemu_version(), self.spec.machine_argv(), [self.spec.kernel, self.spec.initrd])
+        return self.snapshot_dir / f"snapshot-{key}.state"
+
+    def _restore(self, snap: Path) -> "Guest":
+        from harness.snapshot import Qmp, QmpError, wait_restored
+        boot_log = snap.with_suffix(".console.log")
+        seed = boot_log.read_text(errors="replace").splitlines() if boot_log.exists() else []
+        seed.append(f"harness: restored from {snap.name}; the lines above are the boot it saved")
+        self.spec.incoming = snap
+        t0 = time.monotonic()
+        stderr_path = self._spawn(seed=seed)
+        start = len(self.console.lines)
+        try:
+            qmp = Qmp(self.spec.qmp_path, timeout=self.boot_timeout)
+            try:
+                status = wait_restored(qmp, self.boot_timeout)
+            finally:
+                qmp.close()
+        except QmpError as exc:
+            status = str(exc)
+        if status != "running":
+            err = stderr_path.read_text(errors="replace").strip() if stderr_path.exists() else ""
+            self.kill()
+            raise GuestDied("no-boot", f"restoring {snap.name} failed: {status} {err}".strip())
+        # the restored shell already said READY before it was saved: ask again
+        self.child.send("printf 'HARNESS-%s\\n' READY\n")
+        state, _, _ = self.console.wait_for(re.compile(re.escape(READY)), start, self.boot_timeout)
+        if state != "match":
+            self._die_at_boot(state, stderr_path)
+        self.boot_s = time.monotonic() - t0
+        self.cpus = _online_cpus(self.console.lines)
+        self.restored = snap
         return self
+
+    def _save(self, snap: Path) -> None:
+        """Save this freshly booted guest for later ones; a failure only costs the speed-up."""
+        from harness.snapshot import Qmp, QmpError, save
+        lock = snap.with_suffix(".lock")
+        try:
+            if lock.exists() and time.time() - lock.stat().st_mtime > 300:
+                lock.unlink(missing_ok=True)          # left by a killed harness
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except OSError:
+            return                                    # another guest is saving it
+        try:
+            boot_log = snap.with_suffix(".console.log")
+            tmp = boot_log.with_name(f".{boot_log.name}.{os.getpid()}")
+            tmp.write_text(self.console_log.read_text(errors="replace"))
+            os.replace(tmp, boot_log)
+            qmp = Qmp(self.spec.qmp_path)
+            try:
+                self.snapshot_save_s = save(qmp, snap)
+            finally:
+                qmp.close()
+            _prune_snapshots(snap)
+        except (QmpError, OSError) as exc:
+            self.console.note(f"harness: could not save a snapshot of this boot: {exc}")
+        finally:
+            os.close(fd)
+            lock.unlink(missing_ok=True)
 
     def _die_at_boot(self, state: str, stderr_path: Path) -> None:
         lines = list(self.console.lines[-20:])
@@ -252,6 +368,10 @@ class Guest:
                 pass
         if self.console:
             self.console.close()
+        if self._qmp_dir:
+            shutil.rmtree(self._qmp_dir, ignore_errors=True)
+            self._qmp_dir = None
+            self.spec.qmp_path = None
         _live.discard(self)
 
     def alive(self) -> bool:
@@ -280,7 +400,10 @@ class Guest:
         t0 = time.monotonic()
         if self.transport == "ssh" and self.ssh:
             try:
-                status, out = self.ssh.run(script, timeout)
+                if _direct_ok(cmd):
+                    status, out = self.ssh.run_in_shell(_typed(script, n), n, timeout)
+                else:
+                    status, out = self.ssh.run(script, timeout)
             except TimeoutError:
                 return self._died("timeout", f"step {step_name!r} did not finish within {timeout:.0f}s")
             except OSError as exc:
@@ -294,8 +417,7 @@ class Guest:
         elif _direct_ok(cmd):
             # the common case: the framed script typed as is (no extra exec in the
             # guest; under TCG each exec costs tens of milliseconds)
-            self.child.send("{ " + script.replace("exit $rc\n", "") +
-                            f"printf '@@E %s %s\\n' {n} $rc; }}\n")
+            self.child.send(_typed(script, n))
             status, output = self._collect_serial(n, start_line, step_name, timeout)
         else:
             payload = base64.b64encode(script.encode()).decode()
@@ -367,6 +489,23 @@ def _direct_ok(cmd: str) -> bool:
     return _SYNTAX_OK[cmd]
 
 
+_BROUGHT_UP = re.compile(r"smp: Brought up \d+ nodes?, (\d+) CPUs?")
+
+
+def _online_cpus(lines: list[str]) -> int | None:
+    """How many CPUs the kernel says it brought up (None if it did not say)."""
+    for line in lines:
+        m = _BROUGHT_UP.search(line)
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def _typed(script: str, n: int) -> str:
+    """A framed script as one compound command for a long-lived shell, ending in '@@E n STATUS'."""
+    return "{ " + script.replace("exit $rc\n", "") + f"printf '@@E %s %s\\n' {n} $rc; }}\n"
+
+
 def _die_with_parent() -> None:
     """In the QEMU child: get SIGKILL if the harness dies, even by SIGKILL."""
     import ctypes
@@ -387,10 +526,20 @@ def _framed(cmd: str, step: str, n: int) -> str:
     return ("export PATH=/usr/share/harness:/sbin:/bin:/usr/sbin:/usr/bin\n"
             f"echo 'HARNESS-STEP: {step}' > /dev/kmsg\n"
             f"printf '@@S %s\\n' {n}\n"
-            f"( {cmd}\n)\n"
+            # stdin from /dev/null: a step must not eat the shell's own input
+            f"( {cmd}\n) </dev/null\n"
             "rc=$?\n"
             f"echo 'HARNESS-STEP-END: {step} rc='$rc > /dev/kmsg\n"
             "exit $rc\n")
+
+
+def _prune_snapshots(keep: Path, most: int = 3) -> None:
+    """Keep the newest few snapshots of a build: each is a few hundred MB."""
+    snaps = sorted(keep.parent.glob("snapshot-*.state"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in snaps[most:]:
+        if old != keep:
+            old.unlink(missing_ok=True)
+            old.with_suffix(".console.log").unlink(missing_ok=True)
 
 
 def kill_all() -> None:

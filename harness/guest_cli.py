@@ -21,11 +21,12 @@ def cmd_boot(args) -> int:
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="harness-boot-"))
     gdb_port = free_port() if args.gdb else None
     guest = make_guest(cfg.guest, build, workdir, transport=args.transport, gdb_port=gdb_port,
-                       accel=args.accel)
+                       accel=args.accel, snapshot=False if args.cold_boot else None)
     cmd = args.cmd
     try:
         with guest:
-            print(f"booted {build.variant}/{build.profile} ({build.release}) in {guest.boot_s:.1f}s "
+            how = "restored from a snapshot" if guest.restored else "booted"
+            print(f"{how} {build.variant}/{build.profile} ({build.release}) in {guest.boot_s:.1f}s "
                   f"[{guest.spec.accel}, {guest.transport}]; console log: {guest.console_log}",
                   file=sys.stderr)
             if gdb_port:
@@ -54,6 +55,8 @@ def add_cli(sub) -> None:
     p.add_argument("--transport", choices=("serial", "ssh"), help="command channel (default from config)")
     p.add_argument("--accel", choices=("kvm", "tcg"), help="force the accelerator")
     p.add_argument("--gdb", action="store_true", help="start QEMU with a gdb stub and say how to attach")
+    p.add_argument("--cold-boot", action="store_true",
+                   help="boot the kernel even if a snapshot of its booted guest exists")
     p.add_argument("--timeout", type=float, help="seconds for CMD (default: guest.step_timeout_s)")
     p.add_argument("--workdir", help="where console.log etc. go (default: a temp folder)")
     p.add_argument("cmd", nargs="*", help="command to run in the guest (after --)")

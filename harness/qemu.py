@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness.config import GuestConfig, cache_root
@@ -34,6 +34,8 @@ class QemuSpec:
     cmdline: str = ""
     ssh_port: int | None = None
     gdb_port: int | None = None
+    qmp_path: Path | None = None    # a QMP monitor socket (snapshots)
+    incoming: Path | None = None    # restore this saved machine instead of booting
     extra: list[str] = field(default_factory=list)
 
     def argv(self) -> list[str]:
@@ -42,7 +44,11 @@ class QemuSpec:
             "ignore_loglevel", "printk.time=1", "rdinit=/init", "nokaslr",
             "rcupdate.rcu_expedited=1", "no_hash_pointers", self.cmdline]))
         argv = [QEMU, "-name", "harness-guest", "-nodefaults", "-display", "none",
-                "-no-reboot", "-m", str(self.memory_mb), "-smp", str(self.smp),
+                "-no-reboot", "-m", str(self.memory_mb),
+                # one CPU per socket: without ACPI the kernel learns its CPUs from
+                # SeaBIOS's MP table, which lists one per package (`-smp 2` alone
+                # is two cores in one package: the guest saw a single CPU)
+                "-smp", f"{self.smp},sockets={self.smp},cores=1,threads=1",
                 "-kernel", str(self.kernel), "-initrd", str(self.initrd), "-append", append,
                 "-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con"]
         if self.accel == "kvm":
@@ -54,7 +60,15 @@ class QemuSpec:
                      "-device", "e1000,netdev=n0"]
         if self.gdb_port:
             argv += ["-gdb", f"tcp:127.0.0.1:{self.gdb_port}"]
+        if self.qmp_path:
+            argv += ["-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
+        if self.incoming:
+            argv += ["-incoming", "exec:cat " + shlex.quote(str(self.incoming))]
         return argv + self.extra
+
+    def machine_argv(self) -> list[str]:
+        """The command line minus what does not shape the machine (monitor, restore source)."""
+        return replace(self, qmp_path=None, incoming=None).argv()
 
     def shell_line(self) -> str:
         return shlex.join(self.argv())

@@ -145,6 +145,7 @@ def cmd_run(args) -> int:
     opts = RunOptions(jobs=args.jobs or _default_jobs(cfg), retries=args.retries,
                       results_root=Path(args.results), junit=args.junit, baseline=args.baseline,
                       transport=args.transport, accel=args.accel, canary=not args.no_canary,
+                      snapshot=False if args.cold_boot else None,
                       fail_on_flaky=args.fail_on_flaky)
     if args.baseline:
         load_baseline(args.baseline)  # fail early on a bad path
@@ -265,6 +266,8 @@ def add_cli(sub) -> None:
     p.add_argument("--transport", choices=("serial", "ssh"))
     p.add_argument("--accel", choices=("kvm", "tcg"))
     p.add_argument("--no-canary", action="store_true", help="skip the per-build canary")
+    p.add_argument("--cold-boot", action="store_true",
+                   help="boot every guest instead of restoring the snapshot of a booted one")
     p.add_argument("--list", action="store_true", help="print the selected cells and exit")
     p.set_defaults(func=cmd_run)
 

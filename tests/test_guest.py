@@ -31,6 +31,7 @@ def guest_factory(cfg, default_build, tmp_path, no_orphan_qemu):
 def test_serial_output_status_and_interleaved_kernel_lines(guest_factory):
     with guest_factory(transport="serial") as g:
         assert g.boot_s is not None
+        assert g.cpus == g.spec.smp, "every vCPU QEMU was given is online in the guest"
         r = g.run("echo hello; echo 'kernel noise from the test' > /dev/kmsg; echo world; exit 3",
                   timeout=20)
         assert r.exit_status == 3
@@ -119,3 +120,54 @@ def test_boot_cli_propagates_exit_status(root, default_build, no_orphan_qemu):
                           cwd=root, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 7, proc.stderr
     assert "from-cli" in proc.stdout
+
+
+def test_snapshot_saved_at_first_boot_and_restored(cfg, default_build, tmp_path, no_orphan_qemu):
+    from harness.guest import Guest
+    snaps = tmp_path / "snaps"
+    snaps.mkdir()
+
+    def guest(name):
+        g = make_guest(cfg.guest, default_build, tmp_path / name, root=cfg.root)
+        return Guest(g.spec, g.workdir, boot_timeout=g.boot_timeout, snapshot_dir=snaps)
+
+    with guest("cold") as g:
+        assert g.restored is None
+        saved = list(snaps.glob("snapshot-*.state"))
+        assert len(saved) == 1 and saved[0].stat().st_size > 1 << 20
+        assert g.run("echo still-running").output == "still-running\n"   # the saved guest goes on
+        cold_s = g.boot_s
+    with guest("warm") as g:
+        assert g.restored == saved[0]
+        assert g.boot_s < cold_s
+        r = g.run("cat /proc/sys/kernel/tainted; lsmod | grep -c fence_ || true", timeout=20)
+        assert r.output.split() == ["0", "0"]
+        log = g.console_log.read_text()
+        assert "Run /init" in log and "restored from snapshot-" in log   # the saved boot's log comes first
+        # a crash in a restored guest is seen like in a booted one
+        with pytest.raises(GuestDied) as exc:
+            g.run("echo c > /proc/sysrq-trigger", timeout=30, step="crash")
+        assert exc.value.kind == "panic"
+
+
+def test_unloadable_snapshot_is_dropped_and_guest_boots(cfg, default_build, tmp_path, no_orphan_qemu):
+    from harness.guest import Guest
+    snaps = tmp_path / "snaps"
+    snaps.mkdir()
+    g = make_guest(cfg.guest, default_build, tmp_path / "g", root=cfg.root)
+    g = Guest(g.spec, g.workdir, boot_timeout=g.boot_timeout, snapshot_dir=snaps)
+    bad = g._snapshot_file()
+    bad.write_bytes(b"not a migration stream\n" * 100)
+    with g:
+        assert g.restored is None and g.restore_failure and "no-boot" in g.restore_failure
+        assert g.run("true").exit_status == 0
+    assert bad.exists() and bad.stat().st_size > 1 << 20, "replaced by a good snapshot"
+
+
+def test_ssh_long_lived_shell_survives_odd_steps(guest_factory):
+    with guest_factory(transport="ssh") as g:
+        assert g.run("cat; echo read-eof", timeout=10).output == "read-eof\n"   # stdin is /dev/null
+        bad = g.run("if then", timeout=10)                # a syntax error gets its own channel
+        assert bad.exit_status != 0 and "syntax error" in bad.output
+        assert g.run("cd /tmp; exit 4", timeout=10).exit_status == 4
+        assert g.run("pwd", timeout=10).output == "/root\n"   # each step in its own subshell
