@@ -120,22 +120,45 @@ class Symbolizer:
             self._symbols[module] = read_function_symbols(path) if path else {}
         return self._symbols[module]
 
+    def _key(self, func: str, offset: int, size: int, module: str | None,
+             exact: bool) -> tuple | None:
+        """(module, section, address) of func+offset, None when unknown."""
+        module = module.replace("-", "_") if module else None
+        if module not in self.binaries:
+            return None
+        cands = self._syms(module).get(func)
+        if not cands:
+            return None
+        sym = next((s for s in cands if size and s.size == size), cands[0])
+        return (module, sym.section, sym.value + offset - (0 if exact else 1))
+
     def locate(self, func: str, offset: int, size: int = 0, module: str | None = None,
                exact: bool = False) -> list[tuple[str, str]]:
         """Source locations of ``func+offset`` as [(function, "file:line")],
         innermost (inlined) first; [] when unknown."""
-        module = module.replace("-", "_") if module else None
-        if module not in self.binaries:
+        key = self._key(func, offset, size, module, exact)
+        if key is None:
             return []
-        cands = self._syms(module).get(func)
-        if not cands:
-            return []
-        sym = next((s for s in cands if size and s.size == size), cands[0])
-        addr = sym.value + offset - (0 if exact else 1)
-        key = (module, sym.section, addr)
         if key not in self._cache:
-            self._cache[key] = self._run(self.binaries[module], sym.section, [addr]).get(addr, [])
+            module, section, addr = key
+            self._cache[key] = self._run(self.binaries[module], section, [addr]).get(addr, [])
         return self._cache[key]
+
+    def _prefetch(self, lines: list[str]) -> None:
+        """One addr2line per binary for all the frames of a text (not one per frame:
+        each run reloads the binary's line tables)."""
+        want: dict[tuple, set[int]] = {}
+        for line in lines:
+            m = _FRAME.search(line)
+            if not m:
+                continue
+            key = self._key(m["func"], int(m["off"], 16), int(m["size"], 16), m["mod"], bool(m["pre"]))
+            if key is not None and key not in self._cache:
+                want.setdefault(key[:2], set()).add(key[2])
+        for (module, section), addrs in want.items():
+            found = self._run(self.binaries[module], section, sorted(addrs))
+            for a in addrs:
+                self._cache[(module, section, a)] = found.get(a, [])
 
     def _run(self, binary: str, section: str | None, addrs: list[int]) -> dict[int, list[tuple[str, str]]]:
         cmd = [self.addr2line, "-a", "-f", "-i", "-e", binary]
@@ -187,7 +210,9 @@ class Symbolizer:
         return "\n".join(out)
 
     def symbolize_text(self, text: str) -> str:
-        return "\n".join(self.symbolize_line(ln) for ln in text.split("\n"))
+        lines = text.split("\n")
+        self._prefetch(lines)
+        return "\n".join(self.symbolize_line(ln) for ln in lines)
 
     def symbolize_report(self, report) -> None:
         """Symbolise ``report.text`` in place; set ``report.location``."""
