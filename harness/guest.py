@@ -234,6 +234,9 @@ class Guest:
             raise GuestDied("qemu-failed", str(exc)) from None
         # pexpect sleeps 50 ms before every send() by default: that was most of a step's latency
         self.child.delaybeforesend = None
+        # and 0.1 s in close() and between signals: QEMU is SIGKILLed before close anyway
+        self.child.ptyproc.delayafterclose = 0.01
+        self.child.ptyproc.delayafterterminate = 0.01
         _live.add(self)
         self.console = Console(self.child, self.console_log, seed=seed)
         return stderr_path
