@@ -35,6 +35,7 @@ class RunOptions:
     baseline: Path | None = None
     transport: str | None = None
     accel: str | None = None
+    snapshot: bool | None = None          # None: guest.snapshot from the config
     canary: bool = True
     fail_on_flaky: bool = False
     stop_before: str | None = None        # repro --shell: stop before this step
@@ -207,20 +208,32 @@ class Runner:
             if info is None or info.build is None:
                 for c in work.pop(key):
                     self.finish(c, None, "error", f"build failed: {(info.error if info else 'not built')}"[:2000])
-        queues = list(work.items())
+        # Longest cells first (their timeouts say which), so no long cell is left for the
+        # end while the other workers idle; a worker keeps to one build while it has
+        # cells (its guest stays up), then helps with the build that has the most left.
+        for batch in work.values():
+            batch.sort(key=lambda c: -self._cost(c))
         lock = threading.Lock()
 
-        def next_batch():
+        def pop(key):
             with lock:
-                return queues.pop(0) if queues else None
+                return work[key].pop(0) if work.get(key) else None
+
+        def pick():
+            with lock:
+                left = [k for k, b in work.items() if b]
+                return max(left, key=lambda k: (self._cost(work[k][0]), len(work[k]))) if left else None
+
+        def cells_of(key):
+            while (cell := pop(key)) is not None:
+                yield cell
 
         def worker(wid: str):
             while not self.stop.is_set():
-                item = next_batch()
-                if item is None:
+                key = pick()
+                if key is None:
                     break
-                key, batch = item
-                self.run_batch(wid, self.builds[key], batch)
+                self.run_batch(wid, self.builds[key], cells_of(key))
             self.reporter.set_phase(wid, "idle")
 
         threads = [threading.Thread(target=worker, args=(f"w{i}",), daemon=True)
@@ -231,7 +244,12 @@ class Runner:
             while t.is_alive():
                 t.join(0.2)
 
-    def run_batch(self, wid: str, info: BuildInfo, cells: list[Cell]) -> None:
+    def _cost(self, cell: Cell) -> float:
+        """A cell's likely length, from its scenario's step timeouts."""
+        sc = self.scenarios.get(cell.scenario)
+        return sum(st.timeout_s or sc.timeout_s for st in sc.steps) if sc else 0.0
+
+    def run_batch(self, wid: str, info: BuildInfo, cells) -> None:
         guest = None
         boot_no = 0
         try:
@@ -277,6 +295,8 @@ class Runner:
                     cell_json["started"] = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started))
                     if fresh_boot and used is not None and used.boot_s is not None:
                         cell_json["boot_s"] = round(used.boot_s, 2)
+                        cell_json["boot_from"] = "snapshot" if used.restored else "cold"
+                        cell_json["cpus"] = used.cpus
                     if used is not None:
                         cell_json["accel"] = used.spec.accel
                     if cell_json["passed"] or attempts > self.opts.retries or self.stop.is_set():
@@ -308,7 +328,7 @@ class Runner:
         d = self.results.dir / "boots" / f"{build.variant}.{build.profile}.{wid}.{boot_no}"
         self.reporter.set_phase(wid, f"booting {build.variant}/{build.profile}")
         g = make_guest(self.cfg.guest, build, d, transport=self.opts.transport, accel=self.opts.accel,
-                       root=self.cfg.root)
+                       root=self.cfg.root, snapshot=self.opts.snapshot)
         try:
             g.start()
         except GuestDied as died:
