@@ -15,6 +15,7 @@ and the ones that oops go last. A guest that dies is rebooted for the rest.
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -155,6 +156,9 @@ def canary_for_build(cfg: HarnessConfig, build: Build, log=None, force: bool = F
     rows = [r.to_json() for r in run_canary(cfg, build, workdir, log)]
     write_json(cache, {"key": key, "rows": rows, "duration_s": round(time.monotonic() - t0, 1),
                        "workdir": str(workdir)})
+    for old in build.dir.glob("canary-*"):
+        if old.is_dir() and old != workdir:   # the logs of an earlier verdict
+            shutil.rmtree(old, ignore_errors=True)
     return rows
 
 
