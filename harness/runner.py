@@ -268,6 +268,7 @@ class Runner:
                     self.finish(cell, None, "n/a", f"kernel lacks {', '.join(missing).replace('_', ' ')}")
                     continue
                 attempts, first = 0, None
+                t_cell = time.monotonic()
                 while True:
                     attempts += 1
                     if guest is None or not guest.alive():
@@ -299,6 +300,8 @@ class Runner:
                         cell_json["cpus"] = used.cpus
                     if used is not None:
                         cell_json["accel"] = used.spec.accel
+                    # the worker's time on this cell: boot or restore, steps, scans, kill
+                    cell_json["wall_s"] = round(time.monotonic() - t_cell, 3)
                     if cell_json["passed"] or attempts > self.opts.retries or self.stop.is_set():
                         if attempts > 1 and cell_json["passed"]:
                             cell_json["flaky"] = True
