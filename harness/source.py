@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -71,6 +73,9 @@ def _debian(spec: SourceSpec, dest: Path) -> str:
     if marker.get("origin") == origin:
         return origin
     tmp = Path(tempfile.mkdtemp(prefix=".unpack-", dir=dest.parent))
+    t0 = time.monotonic()
+    print(f"source {spec.name}: unpacking {tarball} into {dest} and committing it "
+          "(once per package version; about a minute)", file=sys.stderr, flush=True)
     try:
         # tar(1) with xz is faster than tarfile; the archive has one top folder
         run(["tar", "-C", str(tmp), "-xf", str(tarball)])
@@ -82,6 +87,7 @@ def _debian(spec: SourceSpec, dest: Path) -> str:
         os.replace(top, dest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    print(f"source {spec.name}: ready ({time.monotonic() - t0:.0f}s)", file=sys.stderr, flush=True)
     return origin
 
 
