@@ -91,12 +91,13 @@ class Reporter:
     def cell_done(self, cell: dict) -> None:
         with self.lock:
             self.done += 1
+            done = self.done      # read under the lock: two workers may finish at once
             self.failed += 0 if cell["passed"] or cell["outcome"] == "n/a" else 1
         verdict = "ok" if cell["passed"] else ("n/a" if cell["outcome"] == "n/a" else "FAIL")
         if cell.get("flaky"):
             verdict = "FLAKY"
         title = f" [{cell['reports'][0]['title']}]" if cell.get("reports") else ""
-        self.event(f"{self.done}/{self.total} {verdict:5} {cell['id']}: {cell['outcome']}{title}"
+        self.event(f"{done}/{self.total} {verdict:5} {cell['id']}: {cell['outcome']}{title}"
                    f" ({cell['duration_s']:.1f}s)" + ("" if cell["passed"] else f" — {cell.get('why', '')}"))
 
     def _clear(self) -> None:
