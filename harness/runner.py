@@ -372,9 +372,12 @@ class Runner:
             res.detail = (res.detail + "; " if res.detail else "") + f"{len(res.reports)} report(s)"
             res.outcome = "report"
         elif res.reports and res.outcome in ("hang", "panic"):
-            # a report from an earlier step is the finding; the death came after it
+            # A report before the death is the finding and the death came after it:
+            # one from an earlier step, or any report of a step that then hung (e.g.
+            # KASAN on a freed spinlock, then spinning on it). A panic's own oops is
+            # in the dying step: that stays a panic.
             dying = res.steps[-1].name if res.steps else None
-            if any(r.step and r.step != dying for r in res.reports):
+            if res.outcome == "hang" or any(r.step and r.step != dying for r in res.reports):
                 res.detail = f"{len(res.reports)} report(s), then {res.outcome}: {res.detail}"
                 res.outcome = "report"
         return res

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from harness.canary import TRIGGERS, judge_trigger, triggers_for
 from harness.matrix import Cell
 from harness.results import RunResults
@@ -86,3 +88,47 @@ def test_clean_cell_on_blind_build_is_error(tmp_path, cfg):
     cell = json.loads((results.dir / "cells/v.p.s/cell.json").read_text())
     assert cell["outcome"] == "error" and not cell["passed"]
     assert "kernel cannot report WARNING" in cell["why"]
+
+
+KASAN_THEN_SPIN = """\
+[   10.000000] HARNESS-STEP: wait
+[   10.100000] ==================================================================
+[   10.100001] BUG: KASAN: slab-use-after-free in dma_fence_enable_sw_signaling+0x2a/0x90
+[   10.100002] Read of size 4 at addr ffff888004a1c000 by task fenceutil/77
+[   10.100003] Call Trace:
+[   10.100004]  <TASK>
+[   10.100005]  dma_fence_enable_sw_signaling+0x2a/0x90
+[   10.100006]  dma_fence_default_wait+0x40/0x200
+[   10.100007]  </TASK>
+[   10.100008] ==================================================================
+"""
+
+
+@pytest.mark.parametrize("death, earlier_step, outcome", [
+    ("hang", False, "report"),    # the report, then the step spun on the freed lock
+    ("hang", True, "report"),
+    ("panic", False, "panic"),    # a panic's own oops is in the dying step
+    ("panic", True, "report"),    # a report in an earlier step, then a panic
+])
+def test_report_before_a_death_is_the_finding(cfg, tmp_path, monkeypatch, death, earlier_step, outcome):
+    import harness.runner as runner_mod
+    from harness.scenarios import ScenarioResult, StepResult
+
+    log = KASAN_THEN_SPIN.replace("HARNESS-STEP: wait", "HARNESS-STEP: load") if earlier_step \
+        else KASAN_THEN_SPIN
+    steps = [StepResult("load", "x", 0, 0, 0.1, "", True),
+             StepResult("wait", "y", None, 0, 15.0, "", False, note="did not finish")]
+
+    def fake_run_scenario(guest, scenario, features, timeout, scan=None):
+        return ScenarioResult(scenario.name, death, "step 'wait' did not finish", steps,
+                              console_start=0)
+    monkeypatch.setattr(runner_mod, "run_scenario", fake_run_scenario)
+
+    class FakeGuest:
+        class console:
+            lines = log.splitlines()
+    scen = Scenario("s", "d", (Step("load", "x"), Step("wait", "y")), {"default": Expectation("clean")})
+    runner = Runner(cfg, {"s": scen}, RunOptions(), RunResults(tmp_path, "r"), Reporter(1))
+    res = runner.run_one(FakeGuest(), scen)
+    assert res.reports and res.reports[0].kind == "KASAN"
+    assert res.outcome == outcome, res.detail
