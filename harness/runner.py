@@ -210,15 +210,22 @@ class Runner:
                 for c in work.pop(key):
                     self.finish(c, None, "error", f"build failed: {(info.error if info else 'not built')}"[:2000])
         # Longest cells first (their timeouts say which), so no long cell is left for the
-        # end while the other workers idle; a worker keeps to one build while it has
-        # cells (its guest stays up), then helps with the build that has the most left.
+        # end while the other workers idle. A worker keeps to one build (its guest stays
+        # up) until a longer cell waits on another build; switching costs a snapshot
+        # restore, not a boot.
         for batch in work.values():
             batch.sort(key=lambda c: -self._cost(c))
         lock = threading.Lock()
 
         def pop(key):
             with lock:
-                return work[key].pop(0) if work.get(key) else None
+                mine = work.get(key)
+                if not mine:
+                    return None
+                others = [b[0] for k, b in work.items() if b and k != key]
+                if others and max(map(self._cost, others)) > self._cost(mine[0]):
+                    return None
+                return mine.pop(0)
 
         def pick():
             with lock:
