@@ -68,4 +68,4 @@ def test_shipped_scenarios_load(cfg):
     cells = load_matrix(cfg).cells()
     assert {c.variant for c in cells} == {"baseline", "rcu-ops", "inline-lock"}
     full = load_matrix(cfg, cfg.root / "configs/matrix-full.yaml").cells()
-    assert len(full) == 3 * (len(scenarios) - 1)   # minus the TCG-excluded wait_backward
+    assert len(full) == 3 * len(scenarios)
