@@ -166,3 +166,33 @@ scenarios:
     steps:
       - {name: ok, run: "true"}
 """
+
+
+def test_shards_merge_into_the_whole_run(root, small_run, tmp_path):
+    _, summary, _ = small_run
+    whole = {c["id"]: c["outcome"] for c in summary["cells"]}
+    m = write_matrix(tmp_path, VARIANTS, SCENARIOS)
+    shard_dirs = []
+    for k in (1, 2):
+        proc = harness(root, "run", "--matrix", str(m), "--shard", f"{k}/2", "--no-canary",
+                       "--results", str(tmp_path / f"s{k}"))
+        assert proc.returncode in (0, 1), proc.stderr[-2000:]
+        shard_dirs.append(str((tmp_path / f"s{k}/latest").resolve()))
+    ids = [{c["id"] for c in json.loads((Path(d) / "summary.json").read_text())["cells"]} for d in shard_dirs]
+    assert ids[0] and ids[1] and not ids[0] & ids[1], "shards split the cells without overlap"
+    proc = harness(root, "merge", *shard_dirs, "--results", str(tmp_path / "merged"),
+                   "--junit", str(tmp_path / "merged.xml"))
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    merged = json.loads((tmp_path / "merged/latest/summary.json").read_text())
+    assert {c["id"]: c["outcome"] for c in merged["cells"]} == whole
+    cases = [c for c in ET.parse(tmp_path / "merged.xml").getroot().iter("testcase")
+             if ".canary" not in (c.get("classname") or "")]
+    assert len(cases) == len(whole)
+
+
+def test_repro_of_a_crash_cell_reproduces(root, small_run, tmp_path):
+    _, summary, tmp = small_run
+    crash = next(c for c in summary["cells"] if c["id"] == "baseline.debug.stash-signaled-drop-after-unload")
+    proc = harness(root, "repro", str(tmp / "results/latest" / crash["dir"]), "--results", str(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
+    assert "REPRODUCED" in proc.stdout and "NOT REPRODUCED" not in proc.stdout
