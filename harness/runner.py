@@ -209,42 +209,51 @@ class Runner:
             if info is None or info.build is None:
                 for c in work.pop(key):
                     self.finish(c, None, "error", f"build failed: {(info.error if info else 'not built')}"[:2000])
-        # Longest cells first (their timeouts say which), so no long cell is left for the
-        # end while the other workers idle. A worker keeps to one build (its guest stays
-        # up) until a longer cell waits on another build; switching costs a snapshot
-        # restore, not a boot.
+        # Each build's cells sorted by their likely length (step timeouts). Even
+        # workers take the longest first, so no long cell is left for the end; odd
+        # workers take the shortest first, so two CPU-heavy guests rarely run at
+        # once (two busy 2-vCPU guests on 2 cores slow each other down more than
+        # they gain). A worker keeps to one build (its guest stays up) until its
+        # build is done or, for a long-first worker, a longer cell waits on another
+        # build: switching costs a snapshot restore, not a boot.
         for batch in work.values():
             batch.sort(key=lambda c: -self._cost(c))
         lock = threading.Lock()
 
-        def pop(key):
+        def pop(key, longest):
             with lock:
                 mine = work.get(key)
                 if not mine:
                     return None
+                if not longest:
+                    return mine.pop()
                 others = [b[0] for k, b in work.items() if b and k != key]
                 if others and max(map(self._cost, others)) > self._cost(mine[0]):
                     return None
                 return mine.pop(0)
 
-        def pick():
+        def pick(longest):
             with lock:
                 left = [k for k, b in work.items() if b]
-                return max(left, key=lambda k: (self._cost(work[k][0]), len(work[k]))) if left else None
+                if not left:
+                    return None
+                if longest:
+                    return max(left, key=lambda k: (self._cost(work[k][0]), len(work[k])))
+                return max(left, key=lambda k: len(work[k]))
 
-        def cells_of(key):
-            while (cell := pop(key)) is not None:
+        def cells_of(key, longest):
+            while (cell := pop(key, longest)) is not None:
                 yield cell
 
-        def worker(wid: str):
+        def worker(wid: str, longest: bool):
             while not self.stop.is_set():
-                key = pick()
+                key = pick(longest)
                 if key is None:
                     break
-                self.run_batch(wid, self.builds[key], cells_of(key))
+                self.run_batch(wid, self.builds[key], cells_of(key, longest))
             self.reporter.set_phase(wid, "idle")
 
-        threads = [threading.Thread(target=worker, args=(f"w{i}",), daemon=True)
+        threads = [threading.Thread(target=worker, args=(f"w{i}", i % 2 == 0), daemon=True)
                    for i in range(max(1, self.opts.jobs))]
         for t in threads:
             t.start()
