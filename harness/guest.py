@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -468,9 +469,12 @@ class Guest:
         self.dead = GuestDied(kind, detail, last)
         raise self.dead
 
-    def interact(self) -> int:
+    def interact(self, banner: str = "interactive console (Ctrl-] to leave)") -> int:
         """Hand the console to the user (Ctrl-] leaves)."""
         self.console.stop()
+        # the banner only now: pexpect's switch to raw mode drops keys typed before it,
+        # and stopping the console reader takes up to 50 ms
+        print(banner, file=sys.stderr, flush=True)
         self.child.interact(escape_character=chr(29))
         return 0
 

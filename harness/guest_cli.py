@@ -33,7 +33,6 @@ def cmd_boot(args) -> int:
                 print(f"gdb stub: gdb {build.vmlinux} -ex 'target remote 127.0.0.1:{gdb_port}'",
                       file=sys.stderr)
             if not cmd:
-                print("interactive console (Ctrl-] to leave)", file=sys.stderr)
                 return guest.interact()
             line = cmd[0] if len(cmd) == 1 else shlex.join(cmd)
             res = guest.run(line, timeout=args.timeout or cfg.guest.step_timeout_s, step="boot-cmd")

@@ -217,8 +217,7 @@ def _repro_interactive(cfg, cell, scenario, recorded, args) -> int:
                 break
             r = g.run(step.run, timeout=step.timeout_s or cfg.guest.step_timeout_s, step=step.name)
             print(f"step {step.name}: exit {r.exit_status}")
-        print("console (Ctrl-] to leave)")
-        return g.interact()
+        return g.interact("console (Ctrl-] to leave)")
 
 
 def cmd_merge(args) -> int:

@@ -171,3 +171,16 @@ def test_ssh_long_lived_shell_survives_odd_steps(guest_factory):
         assert bad.exit_status != 0 and "syntax error" in bad.output
         assert g.run("cd /tmp; exit 4", timeout=10).exit_status == 4
         assert g.run("pwd", timeout=10).output == "/root\n"   # each step in its own subshell
+
+
+def test_boot_cli_interactive_console(root, default_build, no_orphan_qemu):
+    import pexpect
+    p = pexpect.spawn(sys.executable, ["-m", "harness", "boot"], cwd=str(root), encoding="utf-8",
+                      timeout=60)
+    p.expect("interactive console")
+    p.sendline("echo typed-$((6*7))")        # typed right after the banner: not lost
+    p.expect("typed-42")
+    p.send("\x1d")                            # Ctrl-] leaves
+    p.expect(pexpect.EOF)
+    p.close()
+    assert p.exitstatus == 0

@@ -196,3 +196,19 @@ def test_repro_of_a_crash_cell_reproduces(root, small_run, tmp_path):
     proc = harness(root, "repro", str(tmp / "results/latest" / crash["dir"]), "--results", str(tmp_path))
     assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
     assert "REPRODUCED" in proc.stdout and "NOT REPRODUCED" not in proc.stdout
+
+
+def test_repro_shell_stops_before_the_failing_step(root, small_run, no_orphan_qemu):
+    import pexpect
+    _, summary, tmp = small_run
+    crash = next(c for c in summary["cells"] if c["id"] == "baseline.debug.stash-signaled-drop-after-unload")
+    p = pexpect.spawn(sys.executable, ["-m", "harness", "repro", str(tmp / "results/latest" / crash["dir"]),
+                                       "--shell"], cwd=str(root), encoding="utf-8", timeout=120)
+    p.expect(r"stopped before step 'drop'")
+    p.expect("Ctrl-] to leave")
+    p.sendline("lsmod | grep -c fence_issuer; echo mark-$((6*7))")
+    p.expect(r"0\s+mark-42")                  # the issuer is already unloaded, as in the run
+    p.send("\x1d")
+    p.expect(pexpect.EOF)
+    p.close()
+    assert p.exitstatus == 0
