@@ -212,15 +212,17 @@ class Guest:
                 self.restore_failure = f"{died.kind}: {died.detail}"
                 self.spec.incoming = None
                 self.dead = None
-                snap = self._snapshot_file()      # kill() took the monitor socket away
-        self._boot()
+        self._boot(monitor=snap is not None)
         if self.restore_failure:
             self.console.note(f"harness: {self.restore_failure}; dropped that snapshot and booted")
         if snap is not None and not snap.exists():
             self._save(snap)
         return self
 
-    def _spawn(self, seed: list[str] | None = None) -> Path:
+    def _spawn(self, seed: list[str] | None = None, monitor: bool = False) -> Path:
+        if monitor and self.spec.qmp_path is None:
+            self._qmp_dir = tempfile.mkdtemp(prefix="harness-qmp-")   # sun_path is short
+            self.spec.qmp_path = Path(self._qmp_dir) / "qmp.sock"
         argv = self.spec.argv()
         (self.workdir / "qemu-cmdline.txt").write_text(self.spec.shell_line() + "\n")
         stderr_path = self.workdir / "qemu-stderr.txt"
@@ -242,16 +244,20 @@ class Guest:
         self.console = Console(self.child, self.console_log, seed=seed)
         return stderr_path
 
-    def _boot(self) -> None:
+    def _boot(self, monitor: bool = False) -> None:
         t0 = time.monotonic()
-        stderr_path = self._spawn()
-        state, idx, _ = self.console.wait_for(re.compile(re.escape(READY)), 0, self.boot_timeout)
+        stderr_path = self._spawn(monitor=monitor)
+        self._await_ready(0, t0, stderr_path)
+        if self.transport == "ssh":
+            self._connect_ssh(t0)
+
+    def _await_ready(self, start: int, t0: float, stderr_path: Path) -> None:
+        """Wait for the shell's READY at console line >= start; record the boot."""
+        state, _, _ = self.console.wait_for(re.compile(re.escape(READY)), start, self.boot_timeout)
         if state != "match":
             self._die_at_boot(state, stderr_path)
         self.boot_s = time.monotonic() - t0
         self.cpus = _online_cpus(self.console.lines)
-        if self.transport == "ssh":
-            self._connect_ssh(t0)
 
     # -- snapshots (see harness/snapshot.py) ---------------------------------
     def _snapshot_file(self) -> Path | None:
@@ -259,9 +265,6 @@ class Guest:
             return None
         from harness.qemu import qemu_version
         from harness.snapshot import snapshot_key
-        if self.spec.qmp_path is None:
-            self._qmp_dir = tempfile.mkdtemp(prefix="harness-qmp-")   # sun_path is short
-            self.spec.qmp_path = Path(self._qmp_dir) / "qmp.sock"
         key = snapshot_key(qemu_version(), self.spec.machine_argv(), [self.spec.kernel, self.spec.initrd])
         return self.snapshot_dir / f"snapshot-{key}.state"
 
@@ -272,7 +275,7 @@ class Guest:
         seed.append(f"harness: restored from {snap.name}; the lines above are the boot it saved")
         self.spec.incoming = snap
         t0 = time.monotonic()
-        stderr_path = self._spawn(seed=seed)
+        stderr_path = self._spawn(seed=seed, monitor=True)
         start = len(self.console.lines)
         try:
             qmp = Qmp(self.spec.qmp_path, timeout=self.boot_timeout)
@@ -288,11 +291,7 @@ class Guest:
             raise GuestDied("no-boot", f"restoring {snap.name} failed: {status} {err}".strip())
         # the restored shell already said READY before it was saved: ask again
         self.child.send("printf 'HARNESS-%s\\n' READY\n")
-        state, _, _ = self.console.wait_for(re.compile(re.escape(READY)), start, self.boot_timeout)
-        if state != "match":
-            self._die_at_boot(state, stderr_path)
-        self.boot_s = time.monotonic() - t0
-        self.cpus = _online_cpus(self.console.lines)
+        self._await_ready(start, t0, stderr_path)
         self.restored = snap
         return self
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 import socket
 import time
 from pathlib import Path
@@ -109,7 +110,7 @@ def save(qmp: Qmp, dest: Path, timeout: float = SAVE_TIMEOUT_S) -> float:
     t0 = time.monotonic()
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
     try:
-        qmp.cmd("migrate", uri="exec:cat > " + _shq(str(tmp)))
+        qmp.cmd("migrate", uri="exec:cat > " + shlex.quote(str(tmp)))
         deadline = t0 + timeout
         while True:
             state = qmp.cmd("query-migrate")
@@ -138,8 +139,3 @@ def wait_restored(qmp: Qmp, timeout: float) -> str:
         if status not in ("inmigrate", "paused", "prelaunch", "restore-vm"):
             return status
         time.sleep(0.01)
-
-
-def _shq(s: str) -> str:
-    import shlex
-    return shlex.quote(s)

@@ -41,10 +41,7 @@ class SshChannel:
 
     def run(self, script: str, timeout: float) -> tuple[int, str]:
         """Run a script with sh; returns (exit status, stdout+stderr)."""
-        chan = self.client.get_transport().open_session()
-        chan.settimeout(0.2)
-        chan.set_combine_stderr(True)
-        chan.exec_command("sh -s")
+        chan = self._open("sh -s")
         chan.sendall(script.encode())
         chan.shutdown_write()
         out = io.BytesIO()
@@ -62,8 +59,7 @@ class SshChannel:
             if time.monotonic() > deadline:
                 chan.close()
                 raise TimeoutError(f"no exit status within {timeout:.0f}s")
-            if self.client.get_transport() is None or not self.client.get_transport().is_active():
-                raise OSError("SSH transport closed")
+            self._check_transport()
         status = chan.recv_exit_status()
         chan.close()
         return status, out.getvalue().decode(errors="replace")
@@ -71,11 +67,7 @@ class SshChannel:
     def run_in_shell(self, text: str, n: int, timeout: float) -> tuple[int, str]:
         """Type text into the long-lived shell; it must end by printing '@@E n STATUS'."""
         if self.shell is None or self.shell.closed or self.shell.exit_status_ready():
-            chan = self.client.get_transport().open_session()
-            chan.settimeout(0.2)
-            chan.set_combine_stderr(True)
-            chan.exec_command("sh")
-            self.shell, self._buf = chan, b""
+            self.shell, self._buf = self._open("sh"), b""
         self.shell.sendall(text.encode())
         end = re.compile(rb"(?m)^@@E %d (\d+)\n" % n)
         deadline = time.monotonic() + timeout
@@ -96,8 +88,19 @@ class SshChannel:
                 self.shell.close()
                 self.shell = None
                 raise TimeoutError(f"no exit status within {timeout:.0f}s")
-            if self.client.get_transport() is None or not self.client.get_transport().is_active():
-                raise OSError("SSH transport closed")
+            self._check_transport()
+
+    def _open(self, command: str) -> paramiko.Channel:
+        chan = self.client.get_transport().open_session()
+        chan.settimeout(0.2)
+        chan.set_combine_stderr(True)
+        chan.exec_command(command)
+        return chan
+
+    def _check_transport(self) -> None:
+        transport = self.client.get_transport()
+        if transport is None or not transport.is_active():
+            raise OSError("SSH transport closed")
 
     def close(self) -> None:
         self.shell = None
