@@ -142,11 +142,7 @@ class Runner:
         self.results, self.reporter = results, reporter
         self.stop = threading.Event()
         self.builds: dict[tuple[str, str], BuildInfo] = {}
-        self._booted: dict[int, list[str]] = {}        # guest -> cells run in it
         self._symbolizers: dict[str, object] = {}
-
-    def _ran_in(self, guest) -> list[str]:
-        return self._booted.get(id(guest), [])
 
     # -- builds --------------------------------------------------------------
     def prepare_builds(self, keys: list[tuple[str, str]]) -> None:
@@ -269,6 +265,7 @@ class Runner:
     def run_batch(self, wid: str, info: BuildInfo, cells) -> None:
         guest = None
         boot_no = 0
+        unused = False            # the guest is fresh: no cell has run in it yet
         try:
             for cell in cells:
                 if self.stop.is_set():
@@ -294,15 +291,14 @@ class Runner:
                         if isinstance(guest, str):   # boot failed: recorded as the cell's outcome
                             res, guest = self.boot_failure(cell, guest), None
                         else:
-                            res = None
+                            res, unused = None, True
                     used = guest
-                    fresh_boot = guest is not None and guest.console is not None and \
-                        not any(self._ran_in(guest))
+                    fresh_boot = guest is not None and unused
                     started = time.time()
                     if guest is not None:
                         self.reporter.set_phase(wid, f"{cell.id}")
                         res = self.run_one(guest, scenario, info.build)
-                        self._booted.setdefault(id(guest), []).append(cell.id)
+                        unused = False
                         if res.reports or res.outcome in ("hang", "panic", "no-boot") or self._tainted(guest, res):
                             guest.kill()
                             guest = None
