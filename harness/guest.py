@@ -298,11 +298,13 @@ class Guest:
     def _save(self, snap: Path) -> None:
         """Save this freshly booted guest for later ones; a failure only costs the speed-up."""
         from harness.snapshot import Qmp, QmpError, save
+        from harness.snapshot import owner_alive
         lock = snap.with_suffix(".lock")
         try:
-            if lock.exists() and time.time() - lock.stat().st_mtime > 300:
-                lock.unlink(missing_ok=True)          # left by a killed harness
+            if lock.exists() and not owner_alive(lock):
+                lock.unlink(missing_ok=True)          # left by an interrupted harness
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            os.write(fd, str(os.getpid()).encode())
         except OSError:
             return                                    # another guest is saving it
         try:
@@ -420,19 +422,27 @@ class Guest:
         elif _direct_ok(cmd):
             # the common case: the framed script typed as is (no extra exec in the
             # guest; under TCG each exec costs tens of milliseconds)
-            self.child.send(_typed(script, n))
+            self._send(_typed(script, n), step_name)
             status, output = self._collect_serial(n, start_line, step_name, timeout)
         else:
             payload = base64.b64encode(script.encode()).decode()
             # the tty's canonical line buffer holds 4095 bytes: send long scripts in pieces
             pieces = [payload[i:i + 2048] for i in range(0, len(payload), 2048)]
             for piece in pieces[:-1]:
-                self.child.send(f"echo {piece} >> /tmp/.b{n}\n")
-            self.child.send(f"echo {pieces[-1]} >> /tmp/.b{n}; base64 -d /tmp/.b{n} > /tmp/.c{n}; "
-                            f"sh /tmp/.c{n}; rc=$?; rm -f /tmp/.b{n} /tmp/.c{n}; printf '@@E %s %s\\n' {n} $rc\n")
+                self._send(f"echo {piece} >> /tmp/.b{n}\n", step_name)
+            self._send(f"echo {pieces[-1]} >> /tmp/.b{n}; base64 -d /tmp/.b{n} > /tmp/.c{n}; "
+                       f"sh /tmp/.c{n}; rc=$?; rm -f /tmp/.b{n} /tmp/.c{n}; printf '@@E %s %s\\n' {n} $rc\n",
+                       step_name)
             status, output = self._collect_serial(n, start_line, step_name, timeout)
         klog = [l for l in self.console.lines[start_line:] if KERNEL_LINE.match(l)]
         return CommandResult(status, output, time.monotonic() - t0, klog, step_name)
+
+    def _send(self, text: str, step_name: str) -> None:
+        """Type into the console; a QEMU already gone (killed, exited) is a guest reset."""
+        try:
+            self.child.send(text)
+        except (OSError, ValueError):
+            self._died("reset", f"QEMU was gone when step {step_name!r} started")
 
     def _collect_serial(self, n: int, start_line: int, step_name: str, timeout: float) -> tuple[int, str]:
         """Wait for command n's end marker; its output is what lies between the markers."""

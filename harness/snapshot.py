@@ -108,6 +108,7 @@ def snapshot_key(qemu_version: str, argv: list[str], files: list[Path]) -> str:
 def save(qmp: Qmp, dest: Path, timeout: float = SAVE_TIMEOUT_S) -> float:
     """Save the running machine to dest (atomically), then let it run on. Returns seconds."""
     t0 = time.monotonic()
+    _sweep_partial(dest.parent)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
     try:
         qmp.cmd("migrate", uri="exec:cat > " + shlex.quote(str(tmp)))
@@ -139,3 +140,34 @@ def wait_restored(qmp: Qmp, timeout: float) -> str:
         if status not in ("inmigrate", "paused", "prelaunch", "restore-vm"):
             return status
         time.sleep(0.01)
+
+
+def _sweep_partial(folder: Path) -> None:
+    """Remove half-written snapshots of harness processes that are gone (an interrupted
+    run's worker thread dies with the process, before its own clean-up)."""
+    for part in folder.glob(".snapshot-*.tmp"):
+        pid = part.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            part.unlink(missing_ok=True)
+
+
+def owner_alive(lock: Path) -> bool:
+    """Is the process whose pid a lock file holds still running? A lock without a pid
+    (just created, or from an older harness) counts as alive for a minute."""
+    try:
+        pid = lock.read_text().strip()
+        if pid.isdigit():
+            return _pid_alive(int(pid))
+        return time.time() - lock.stat().st_mtime < 60
+    except OSError:
+        return False
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
