@@ -126,6 +126,13 @@ def _has_report(lines: list[str]) -> bool:
     return bool(scan_lines(lines))
 
 
+def _noting(cells, current: list):
+    """Yield cells, keeping the one being run in current[-1]."""
+    for cell in cells:
+        current.append(cell)
+        yield cell
+
+
 def scan_range(lines: list[str], offset: int):
     from harness.scan import scan_lines
     reports = scan_lines(lines)
@@ -246,7 +253,15 @@ class Runner:
                 key = pick(longest)
                 if key is None:
                     break
-                self.run_batch(wid, self.builds[key], cells_of(key, longest))
+                current: list[Cell] = []
+                try:
+                    self.run_batch(wid, self.builds[key], _noting(cells_of(key, longest), current))
+                except Exception as exc:  # noqa: BLE001 - a harness bug: the cell says so, not a traceback
+                    if self.stop.is_set():
+                        break             # interrupted: the guest was killed under the worker
+                    done = {c["id"] for c in self.results.cells}
+                    if current and current[-1].id not in done:
+                        self.finish(current[-1], None, "error", f"harness error: {exc!r}")
             self.reporter.set_phase(wid, "idle")
 
         threads = [threading.Thread(target=worker, args=(f"w{i}", i % 2 == 0), daemon=True)

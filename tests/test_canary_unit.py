@@ -132,3 +132,19 @@ def test_report_before_a_death_is_the_finding(cfg, tmp_path, monkeypatch, death,
     res = runner.run_one(FakeGuest(), scen)
     assert res.reports and res.reports[0].kind == "KASAN"
     assert res.outcome == outcome, res.detail
+
+
+def test_a_harness_bug_in_a_worker_is_the_cells_error_not_a_traceback(tmp_path, cfg):
+    scen = Scenario("s", "d", (Step("a", "true"),), {"default": Expectation("clean")})
+    results = RunResults(tmp_path, "r")
+    runner = Runner(cfg, {"s": scen}, RunOptions(jobs=1), results, Reporter(2))
+    from types import SimpleNamespace
+    runner.builds[("v", "p")] = BuildInfo(build=SimpleNamespace(key="k", release="6.12"))
+
+    def broken_boot(*a, **k):
+        raise RuntimeError("boom")
+    runner.boot = broken_boot
+    runner.run_cells([Cell("v", "p", "s"), Cell("v", "q", "s")])
+    cells = {c["id"]: c for c in results.cells}
+    assert cells["v.p.s"]["outcome"] == "error" and "harness error: RuntimeError('boom')" in cells["v.p.s"]["why"]
+    assert cells["v.q.s"]["outcome"] == "error"          # no build: decided without a guest
