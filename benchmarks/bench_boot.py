@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.boot import make_guest  # noqa: E402
-from harness.build import ensure_build  # noqa: E402
-from harness.config import load_config  # noqa: E402
+from harness.vm.boot import make_guest  # noqa: E402
+from harness.build.kernel import ensure_build  # noqa: E402
+from harness.core.config import load_config  # noqa: E402
 
 RUN_INIT = re.compile(r"^\[host \+(\d+\.\d+)\] \[\s*(\d+\.\d+)\] Run /init")
 READY = re.compile(r"^\[host \+(\d+\.\d+)\] HARNESS-READY")

@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.build import build_dir, ensure_build  # noqa: E402
-from harness.config import cache_root, load_config  # noqa: E402
-from harness.util import run  # noqa: E402
+from harness.build.kernel import build_dir, ensure_build  # noqa: E402
+from harness.core.config import cache_root, load_config  # noqa: E402
+from harness.core.util import run  # noqa: E402
 
 
 def timed(fn):

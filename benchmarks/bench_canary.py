@@ -13,9 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.build import ensure_build  # noqa: E402
-from harness.canary import canary_for_build  # noqa: E402
-from harness.config import load_config  # noqa: E402
+from harness.build.kernel import ensure_build  # noqa: E402
+from harness.run.canary import canary_for_build  # noqa: E402
+from harness.core.config import load_config  # noqa: E402
 
 
 def main() -> int:

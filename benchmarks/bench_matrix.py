@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness.build import build_dir  # noqa: E402
-from harness.config import cache_root, load_config  # noqa: E402
+from harness.build.kernel import build_dir  # noqa: E402
+from harness.core.config import cache_root, load_config  # noqa: E402
 
 
 def main() -> int:

@@ -20,20 +20,20 @@ def root() -> Path:
 
 @pytest.fixture(scope="session")
 def cfg():
-    from harness.config import load_config
+    from harness.core.config import load_config
     return load_config(ROOT / "configs" / "harness.yaml")
 
 
 @pytest.fixture(scope="session")
 def default_build(cfg):
     """The default variant/profile, built for real (minutes cold, instant warm)."""
-    from harness.build import ensure_build
+    from harness.build.kernel import ensure_build
     return ensure_build(cfg, cfg.variant(None), cfg.profile(None))
 
 
 @pytest.fixture(scope="session")
 def source_tree(cfg):
-    from harness.source import prepare_source
+    from harness.intake.source import prepare_source
     return prepare_source(cfg.sources[cfg.variant(None).source])
 
 

@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from harness.build import build_key, ensure_build, first_errors
-from harness.config import Profile
-from harness.errors import KconfigError
-from harness.kconfig import make_config, mismatches, parse_config, requests
+from harness.build.kernel import build_key, ensure_build, first_errors
+from harness.core.config import Profile
+from harness.core.errors import KconfigError
+from harness.build.kconfig import make_config, mismatches, parse_config, requests
 
 
 def test_mismatches_lists_requested_vs_actual(tmp_path):
@@ -75,8 +75,8 @@ def test_default_build_and_no_change_rebuild(cfg, default_build):
 
 @pytest.mark.slow
 def test_key_changes_with_each_input(cfg, default_build, source_tree, tmp_path):
-    from harness.build import compiler_version
-    from harness.patches import apply_variant
+    from harness.build.kernel import compiler_version
+    from harness.intake.patches import apply_variant
     v, p = cfg.variant(None), cfg.profile(None)
     applied = apply_variant(source_tree, v.name, v.series, cfg.series_dir)
     base = build_key(source_tree, applied, p, compiler_version(), "g1")

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from harness.canary import canary_for_build, triggers_for
+from harness.run.canary import canary_for_build, triggers_for
 
 pytestmark = pytest.mark.slow
 

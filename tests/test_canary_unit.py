@@ -7,12 +7,12 @@ import json
 
 import pytest
 
-from harness.canary import TRIGGERS, judge_trigger, triggers_for
-from harness.matrix import Cell
-from harness.results import RunResults
-from harness.runner import BuildInfo, Reporter, RunOptions, Runner
-from harness.scan import scan_text
-from harness.scenarios import Expectation, Scenario, Step
+from harness.run.canary import TRIGGERS, judge_trigger, triggers_for
+from harness.run.matrix import Cell
+from harness.output.results import RunResults
+from harness.run.runner import BuildInfo, Reporter, RunOptions, Runner
+from harness.detect.scanner import scan_text
+from harness.scenarios.spec import Expectation, Scenario, Step
 
 # What a CONFIG_BUG=n kernel printed for `echo WARNING > .../DIRECT`: lkdtm's
 # own line, and no splat at all (WARN_ON compiles to nothing).
@@ -111,15 +111,15 @@ KASAN_THEN_SPIN = """\
     ("panic", True, "report"),    # a report in an earlier step, then a panic
 ])
 def test_report_before_a_death_is_the_finding(cfg, tmp_path, monkeypatch, death, earlier_step, outcome):
-    import harness.runner as runner_mod
-    from harness.scenarios import ScenarioResult, StepResult
+    import harness.run.runner as runner_mod
+    from harness.scenarios.execute import ScenarioResult, StepResult
 
     log = KASAN_THEN_SPIN.replace("HARNESS-STEP: wait", "HARNESS-STEP: load") if earlier_step \
         else KASAN_THEN_SPIN
     steps = [StepResult("load", "x", 0, 0, 0.1, "", True),
              StepResult("wait", "y", None, 0, 15.0, "", False, note="did not finish")]
 
-    def fake_run_scenario(guest, scenario, features, timeout, scan=None):
+    def fake_run_scenario(guest, scenario, timeout, scan=None):
         return ScenarioResult(scenario.name, death, "step 'wait' did not finish", steps,
                               console_start=0)
     monkeypatch.setattr(runner_mod, "run_scenario", fake_run_scenario)

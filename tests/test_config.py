@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.config import load_config
-from harness.errors import ConfigError
+from harness.core.config import load_config
+from harness.core.errors import ConfigError
 
 
 def write_project(tmp: Path, yaml_text: str) -> Path:

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from harness.boot import make_guest
-from harness.guest import GuestDied
-from harness.qemu import probe_kvm
+from harness.vm.boot import make_guest
+from harness.vm.guest import GuestDied
+from harness.vm.qemu import probe_kvm
 
 pytestmark = pytest.mark.slow
 
@@ -102,7 +102,7 @@ def test_kvm_probe_decides_within_deadline(default_build):
 
 def test_auto_accel_falls_back_to_tcg_when_probe_fails(cfg, default_build, monkeypatch, tmp_path):
     import dataclasses
-    from harness import qemu
+    from harness.vm import qemu
     monkeypatch.setenv("HARNESS_CACHE", str(tmp_path))
     monkeypatch.setattr(qemu, "probe_kvm", lambda kernel, deadline_s=6: (False, "forced by test"))
     said = []
@@ -123,7 +123,7 @@ def test_boot_cli_propagates_exit_status(root, default_build, no_orphan_qemu):
 
 
 def test_snapshot_saved_at_first_boot_and_restored(cfg, default_build, tmp_path, no_orphan_qemu):
-    from harness.guest import Guest
+    from harness.vm.guest import Guest
     snaps = tmp_path / "snaps"
     snaps.mkdir()
 
@@ -151,7 +151,7 @@ def test_snapshot_saved_at_first_boot_and_restored(cfg, default_build, tmp_path,
 
 
 def test_unloadable_snapshot_is_dropped_and_guest_boots(cfg, default_build, tmp_path, no_orphan_qemu):
-    from harness.guest import Guest
+    from harness.vm.guest import Guest
     snaps = tmp_path / "snaps"
     snaps.mkdir()
     g = make_guest(cfg.guest, default_build, tmp_path / "g", root=cfg.root)

@@ -19,7 +19,7 @@ CACHE = Path(os.environ.get("HARNESS_CACHE", Path.home() / ".cache" / "harness")
 
 @pytest.fixture(scope="module")
 def scenarios(cfg):
-    from harness.scenarios import load_scenarios
+    from harness.scenarios.spec import load_scenarios
     return load_scenarios(cfg)
 
 

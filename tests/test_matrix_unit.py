@@ -7,10 +7,17 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from harness.matrix import Cell, Matrix, select, shard, taint_is_bad
-from harness.results import RunResults
-from harness.run_cli import compare
-from harness.scenarios import Expectation, ScenarioResult, judge
+from harness.run.matrix import Cell, Matrix, select, shard, taint_is_bad
+from harness.output.results import RunResults
+from harness.run.judge import judge as judge_cell
+from harness.run.session import compare
+from harness.scenarios.execute import ScenarioResult
+from harness.scenarios.spec import Expectation
+
+
+def judge(result, expect):
+    v = judge_cell(result.outcome, result.detail, result.reports, expect)
+    return v.passed, v.why
 
 
 class FakeReport:
@@ -45,7 +52,7 @@ def test_shards_partition_cells():
     parts = [shard(cells, f"{k}/3") for k in (1, 2, 3)]
     assert sorted(c.id for p in parts for c in p) == sorted(c.id for c in cells)
     assert not set(parts[0]) & set(parts[1])
-    from harness.errors import InputError
+    from harness.core.errors import InputError
     with pytest.raises(InputError):
         shard(cells, "4/3")
 
@@ -137,7 +144,7 @@ def test_merge_shards(tmp_path):
 
 
 def test_bisect_finds_first_changing_prefix():
-    from harness.bisect import first_change
+    from harness.run.bisect import first_change
     calls = []
 
     def outcome_at(change):

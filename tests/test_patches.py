@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import PatchError
-from harness.patches import apply_variant, read_series
-from harness.source import SourceTree
-from harness.util import git
+from harness.core.errors import PatchError
+from harness.intake.patches import apply_variant, read_series
+from harness.intake.source import SourceTree
+from harness.core.util import git
 from tests.conftest import git_init
 
 

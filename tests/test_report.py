@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import InputError
-from harness.report import classify, compare, console_excerpt, write_report
+from harness.core.errors import InputError
+from harness.output.html import classify, compare, console_excerpt, write_report
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian package "
@@ -516,7 +516,7 @@ def test_browser_500_cells_load_under_a_second(outdir):
 
 def test_page_from_the_real_results_writer(tmp_path):
     """A folder written by harness.results.RunResults (what `harness run` uses) renders."""
-    from harness.results import RunResults, repro_sh
+    from harness.output.results import RunResults, repro_sh
     rr = RunResults(tmp_path / "results", "r1")
     rep = _report(LOCKDEP, 12, False, "exercise")
     lines = [f"[    1.{i:06d}] boot line {i}" for i in range(1, 12)] + \

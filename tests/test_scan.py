@@ -1,4 +1,4 @@
-"""Tests of the crash detector (harness.scan) on small, hand-written logs."""
+"""Tests of the crash detector (harness.detect.scanner) on small, hand-written logs."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ import gzip
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from harness import scan_formats
-from harness.scan import (Report, ScanError, add_cli, normalize_title, prefilter_hits, scan_file,
-                          scan_lines, scan_text)
+from harness.detect import formats as scan_formats
+from harness.cli.scan import register as add_cli
+from harness.detect.scanner import (Report, ScanError, normalize_title, prefilter_hits, scan_file,
+                                    scan_lines, scan_text)
 
 FIX = Path(__file__).parent / "fixtures" / "scan"
 
@@ -520,7 +522,7 @@ def test_cli_exit_codes_and_json(tmp_path, capsys):
 
 
 def test_cli_module_entry_point(tmp_path):
-    proc = subprocess.run(["python3", "-m", "harness.scan", "--json", str(FIX / "clean_boot.log")],
+    proc = subprocess.run([sys.executable, "-m", "harness", "scan", "--json", str(FIX / "clean_boot.log")],
                           capture_output=True, text=True, cwd=Path(__file__).parents[1])
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)[0]["reports"] == []
@@ -531,7 +533,7 @@ def test_cli_module_entry_point(tmp_path):
 @pytest.mark.skipif(not (shutil.which("gcc") and shutil.which("addr2line")),
                     reason="gcc and addr2line are needed to build and read a tiny ELF")
 def test_symbolize_vmlinux_and_module(tmp_path):
-    from harness.symbolize import Symbolizer
+    from harness.detect.symbolize import Symbolizer
 
     src = tmp_path / "fence.c"
     src.write_text(

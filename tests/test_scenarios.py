@@ -6,8 +6,9 @@ import textwrap
 
 import pytest
 
-from harness.errors import ConfigError
-from harness.scenarios import load_scenario_file, parse_dmabuf_selftests
+from harness.core.errors import ConfigError
+from harness.scenarios.spec import load_scenario_file
+from harness.suites.dmafence import parse_dmabuf_selftests
 
 GOOD = """\
 scenarios:
@@ -54,15 +55,16 @@ def test_selftest_parser():
     klog = ["[ 1.0] dma-buf: Running dma_fence", "[ 1.1] dma-buf: Running dma_fence/sanitycheck",
             "[ 1.2] dma-buf: Running dma_fence/test_signaling",
             "[ 1.3] dma-buf/dma_fence: test_signaling failed with error -22"]
-    tests, failure = parse_dmabuf_selftests(klog)
+    parsed = parse_dmabuf_selftests("", klog)
+    tests, failure = [t.to_json() for t in parsed.subtests], parsed.failure
     assert {t["name"]: t["result"] for t in tests} == {"dma_fence/sanitycheck": "pass",
                                                         "dma_fence/test_signaling": "fail (-22)"}
     assert "test_signaling" in failure
 
 
 def test_shipped_scenarios_load(cfg):
-    from harness.matrix import load_matrix
-    from harness.scenarios import load_scenarios
+    from harness.run.matrix import load_matrix
+    from harness.scenarios.spec import load_scenarios
     scenarios = load_scenarios(cfg)
     assert len(scenarios) > 20
     cells = load_matrix(cfg).cells()

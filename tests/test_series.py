@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from harness.patches import read_series
+from harness.intake.patches import read_series
 
 pytestmark = pytest.mark.slow
 

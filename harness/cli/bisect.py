@@ -1,0 +1,30 @@
+"""`harness bisect`: the first patch of a variant at which a scenario's outcome changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.cli.common import config_of
+from harness.run.bisect import BisectRequest, bisect
+
+
+def cmd_bisect(args) -> int:
+    res = bisect(config_of(args), BisectRequest(args.variant, args.scenario, args.profile,
+                                                Path(args.results)))
+    if res.culprit is None:
+        print(f"outcome does not change across the stack: {res.outcomes[0]}")
+        return 0
+    p = res.culprit
+    print(f"first patch that changes the outcome ({res.outcomes[0]} -> {res.outcomes[res.first_change]}): "
+          f"{p.describe()} ({p.subject})")
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("bisect", help="find the patch of a variant at which a scenario's outcome changes")
+    p.add_argument("--config", metavar="FILE")
+    p.add_argument("--variant", required=True)
+    p.add_argument("--scenario", required=True)
+    p.add_argument("--profile")
+    p.add_argument("--results", default="results", help="results root (default: results/)")
+    p.set_defaults(func=cmd_bisect)

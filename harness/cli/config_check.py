@@ -1,0 +1,31 @@
+"""`harness config check`: validate the harness YAML, the scenarios and the matrix."""
+
+from __future__ import annotations
+
+import argparse
+
+from harness.cli.common import config_of
+from harness.intake.patches import read_series
+from harness.run.matrix import load_matrix
+from harness.scenarios.spec import load_scenarios
+
+
+def cmd_config_check(args) -> int:
+    cfg = config_of(args)
+    n_patches = sum(len(read_series(cfg.series_dir, s)) for s in
+                    {s for v in cfg.variants.values() for s in v.series})
+    extra = f", {len(load_scenarios(cfg))} scenarios"
+    if cfg.matrix_file.exists():
+        extra += f", matrix of {len(load_matrix(cfg).cells())} cells"
+    print(f"{cfg.file}: ok ({len(cfg.variants)} variants, {len(cfg.profiles)} profiles, "
+          f"{n_patches} patches{extra})")
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("config", help="configuration commands")
+    csub = p.add_subparsers(dest="config_command", metavar="SUBCOMMAND", required=True)
+    c = csub.add_parser("check", help="validate the harness YAML (and scenarios, matrix)")
+    c.add_argument("file", nargs="?", help="harness YAML (default: configs/harness.yaml)")
+    c.set_defaults(func=lambda a: cmd_config_check(argparse.Namespace(config=a.file or a.config)),
+                   config=None)

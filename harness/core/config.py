@@ -1,0 +1,227 @@
+"""The harness configuration (configs/harness.yaml): sources, variants, profiles, guest.
+
+Everything is checked on load, including cross references (a variant naming
+an unknown source or series, a profile naming a missing fragment), so later
+stages can trust what they get.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.core.errors import ConfigError
+from harness.core.yamlschema import Bool, Field, Float, Int, ListOf, MapOf, Record, Str, load
+
+NAME = r"[A-Za-z0-9][A-Za-z0-9_.+-]*"
+
+
+def project_root() -> Path:
+    """The checkout: $HARNESS_ROOT, else the folder above this package."""
+    env = os.environ.get("HARNESS_ROOT")
+    return Path(env).resolve() if env else Path(__file__).resolve().parent.parent
+
+
+def cache_root() -> Path:
+    """Caches live outside the checkout so clean clones reuse them."""
+    env = os.environ.get("HARNESS_CACHE")
+    if env:
+        return Path(env).expanduser().resolve()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "harness"
+
+
+@dataclass(frozen=True)
+class GitRef:
+    url: str
+    ref: str = "HEAD"
+    _line: int = 0
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    name: str
+    debian: str | None = None
+    path: str | None = None
+    git: GitRef | None = None
+    line: int = 0
+
+    @property
+    def kind(self) -> str:
+        return "debian" if self.debian else "path" if self.path else "git"
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    source: str
+    series: tuple[str, ...] = ()
+    description: str = ""
+    patch_limit: int | None = None   # only the first N patches (bisection prefixes)
+    # features declared here win over what the suites' probes find in the tree
+    # (checked against the suites' features when the scenarios load)
+    features: dict = field(default_factory=dict, hash=False, compare=False)
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    base: str
+    fragments: tuple[Path, ...]
+    description: str = ""
+    # classes of kernel report the profile claims to catch (the canary checks them)
+    catches: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GuestConfig:
+    accel: str = "auto"
+    smp: int = 2
+    memory_mb: int = 1024
+    transport: str = "serial"
+    tcg_slowdown: float = 1.0
+    boot_timeout_s: float = 60.0
+    step_timeout_s: float = 60.0
+    cmdline: str = ""
+    snapshot: bool = True       # restore guests from a saved boot (harness/snapshot.py)
+
+
+@dataclass
+class HarnessConfig:
+    file: Path
+    root: Path
+    sources: dict[str, SourceSpec]
+    variants: dict[str, Variant]
+    profiles: dict[str, Profile]
+    guest: GuestConfig
+    default_variant: str
+    default_profile: str
+    series_dir: Path
+    scenarios_dir: Path
+    matrix_file: Path
+    extra: dict = field(default_factory=dict)
+
+    def variant(self, name: str | None) -> Variant:
+        name = name or self.default_variant
+        if name not in self.variants:
+            raise ConfigError(f"unknown variant {name!r} (known: {', '.join(self.variants)})",
+                              file=str(self.file))
+        return self.variants[name]
+
+    def profile(self, name: str | None) -> Profile:
+        name = name or self.default_profile
+        if name not in self.profiles:
+            raise ConfigError(f"unknown profile {name!r} (known: {', '.join(self.profiles)})",
+                              file=str(self.file))
+        return self.profiles[name]
+
+    def series_path(self, series: str) -> Path:
+        return self.series_dir / series
+
+
+def _schema() -> Record:
+    raw = lambda **kw: kw  # noqa: E731 - keep records as dicts, converted below
+    git = Record({"url": Field(Str(), required=True), "ref": Field(Str(), default="HEAD")},
+                 build=lambda **kw: GitRef(**kw))
+    source = Record({"debian": Field(Str()), "path": Field(Str()), "git": Field(git)},
+                    build=raw, exactly_one_of=("debian", "path", "git"))
+    variant = Record({"source": Field(Str()), "series": Field(ListOf(Str()), default=list),
+                      "description": Field(Str(), default=""),
+                      "features": Field(MapOf(Bool(), r"[a-z0-9_]+"), default=dict)}, build=raw)
+    profile = Record({"base": Field(Str(), default="tinyconfig"),
+                      "fragments": Field(ListOf(Str()), required=True),
+                      "description": Field(Str(), default=""),
+                      "catches": Field(ListOf(Str()), default=list)}, build=raw)
+    guest = Record({
+        "accel": Field(Str(("auto", "kvm", "tcg")), default="auto"),
+        "smp": Field(Int(1), default=2),
+        "memory_mb": Field(Int(128), default=1024),
+        "transport": Field(Str(("serial", "ssh")), default="serial"),
+        "tcg_slowdown": Field(Float(1.0), default=1.0),
+        "boot_timeout_s": Field(Float(1.0), default=60.0),
+        "step_timeout_s": Field(Float(1.0), default=60.0),
+        "cmdline": Field(Str(), default=""),
+        "snapshot": Field(Bool(), default=True),
+    }, build=raw)
+    defaults = Record({"variant": Field(Str()), "profile": Field(Str())}, build=raw)
+    return Record({
+        "sources": Field(MapOf(source, NAME), required=True),
+        "variants": Field(MapOf(variant, NAME), required=True),
+        "profiles": Field(MapOf(profile, NAME), required=True),
+        "guest": Field(guest, default=None),
+        "defaults": Field(defaults, default=None),
+        "series_dir": Field(Str(), default="kernel-patches"),
+        "kconfig_dir": Field(Str(), default="configs/kconfig"),
+        "scenarios_dir": Field(Str(), default="configs/scenarios"),
+        "matrix": Field(Str(), default="configs/matrix.yaml"),
+    }, build=raw)
+
+
+def default_config_file(root: Path | None = None) -> Path:
+    return (root or project_root()) / "configs" / "harness.yaml"
+
+
+def load_config(path: Path | None = None) -> HarnessConfig:
+    path = Path(path) if path else default_config_file()
+    root = path.resolve().parent.parent if path.resolve().parent.name == "configs" else project_root()
+    data = load(path, _schema())
+    f = str(path)
+
+    def rel(p: str) -> Path:
+        q = Path(p)
+        return q if q.is_absolute() else root / q
+
+    sources = {}
+    for name, s in data["sources"].items():
+        sources[name] = SourceSpec(name=name, debian=s["debian"], path=s["path"], git=s["git"],
+                                   line=s["_line"])
+    if not sources:
+        raise ConfigError("at least one source is needed", file=f, key="sources")
+
+    series_dir = rel(data["series_dir"])
+    variants = {}
+    for name, v in data["variants"].items():
+        src = v["source"] or (next(iter(sources)) if len(sources) == 1 else None)
+        if src is None:
+            raise ConfigError("needs a source (there is more than one)", file=f,
+                              key=f"variants.{name}.source", line=v["_line"])
+        if src not in sources:
+            raise ConfigError(f"unknown source {src!r} (known: {', '.join(sources)})", file=f,
+                              key=f"variants.{name}.source", line=v["_line"])
+        for i, series in enumerate(v["series"]):
+            sfile = series_dir / series / "series"
+            if not sfile.is_file():
+                raise ConfigError(f"unknown series {series!r}: {sfile} does not exist", file=f,
+                                  key=f"variants.{name}.series[{i}]", line=v["_line"])
+        variants[name] = Variant(name=name, source=src, series=tuple(v["series"]),
+                                 description=v["description"],
+                                 features=v["features"], line=v["_line"])
+
+    kdir = rel(data["kconfig_dir"])
+    profiles = {}
+    for name, p in data["profiles"].items():
+        frags = []
+        for i, frag in enumerate(p["fragments"]):
+            fp = Path(frag) if Path(frag).is_absolute() else kdir / frag
+            if not fp.is_file():
+                raise ConfigError(f"config fragment {fp} does not exist", file=f,
+                                  key=f"profiles.{name}.fragments[{i}]", line=p["_line"])
+            frags.append(fp)
+        profiles[name] = Profile(name=name, base=p["base"], fragments=tuple(frags),
+                                 description=p["description"], catches=tuple(p["catches"]))
+
+    g = data["guest"] or {}
+    guest = GuestConfig(**{k: v for k, v in g.items() if not k.startswith("_")})
+    d = data["defaults"] or {}
+    default_variant = d.get("variant") or next(iter(variants))
+    default_profile = d.get("profile") or next(iter(profiles))
+    if default_variant not in variants:
+        raise ConfigError(f"unknown variant {default_variant!r}", file=f, key="defaults.variant")
+    if default_profile not in profiles:
+        raise ConfigError(f"unknown profile {default_profile!r}", file=f, key="defaults.profile")
+    return HarnessConfig(file=path, root=root, sources=sources, variants=variants,
+                         profiles=profiles, guest=guest, default_variant=default_variant,
+                         default_profile=default_profile, series_dir=series_dir,
+                         scenarios_dir=rel(data["scenarios_dir"]), matrix_file=rel(data["matrix"]))

@@ -1,0 +1,177 @@
+"""Patch series: read `series` files, vet patches, apply them with `git am`.
+
+A variant is a source plus an ordered list of series. Each variant lives on a
+branch of the source repository (`harness/<variant>`), rebuilt only when the
+patch files change, so applying is free after the first time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.core.errors import PatchError
+from harness.intake.source import SourceTree
+from harness.core.util import file_lock, git, read_json, run, sha256_file, sha256_text, write_json, GIT_ENV
+
+
+@dataclass(frozen=True)
+class Patch:
+    series: str
+    path: Path
+    sha256: str
+    subject: str
+
+    def describe(self) -> str:
+        return f"{self.series}/{self.path.name}"
+
+
+@dataclass(frozen=True)
+class AppliedVariant:
+    name: str
+    commit: str
+    patches: tuple[Patch, ...]
+    key: str
+
+
+_DIFF_PATH = re.compile(r"^(?:diff --git a/(\S+) b/(\S+)|(?:---|\+\+\+) (?:[ab]/)?(\S+)|"
+                        r"(?:rename|copy) (?:from|to) (\S+))")
+
+
+def _bad_path(p: str) -> bool:
+    return p != "/dev/null" and (p.startswith("/") or ".." in Path(p).parts)
+
+
+def vet_patch(series: str, path: Path) -> str:
+    """Reject what `git am` should never see; returns the subject line."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PatchError(f"series {series}: cannot read patch {path}: {exc.strerror}") from None
+    text = data.decode("utf-8", errors="replace")
+    subject = ""
+    in_subject = False
+    saw_diff = False
+    for n, line in enumerate(text.splitlines(), 1):
+        if in_subject and line[:1] in (" ", "\t"):
+            subject += " " + line.strip()      # RFC 2822 folded header
+            continue
+        in_subject = False
+        if not subject and line.startswith("Subject:"):
+            subject = line[len("Subject:"):].strip()
+            in_subject = True
+        if line.startswith("GIT binary patch") or (line.startswith("Binary files ") and " differ" in line):
+            raise PatchError(f"series {series}: patch {path.name} line {n}: binary content is not accepted")
+        m = _DIFF_PATH.match(line)
+        if m:
+            saw_diff = saw_diff or line.startswith("diff --git")
+            for p in filter(None, m.groups()):
+                if _bad_path(p):
+                    raise PatchError(f"series {series}: patch {path.name} line {n}: "
+                                     f"path {p!r} points outside the kernel tree")
+    if b"\0" in data:
+        raise PatchError(f"series {series}: patch {path.name}: contains NUL bytes (binary?)")
+    if not saw_diff:
+        raise PatchError(f"series {series}: patch {path.name} has no `diff --git` section "
+                         "(expected `git format-patch` output)")
+    return subject
+
+
+def read_series(series_dir: Path, series: str) -> list[Patch]:
+    folder = series_dir / series
+    sfile = folder / "series"
+    if not sfile.is_file():
+        raise PatchError(f"series {series}: {sfile} does not exist")
+    patches = []
+    for n, line in enumerate(sfile.read_text().splitlines(), 1):
+        name = line.split("#", 1)[0].strip()
+        if not name:
+            continue
+        name = name.split()[0]  # quilt allows options (-p1) after the name
+        p = folder / name
+        if _bad_path(name) or not p.is_file():
+            raise PatchError(f"series {series}: {sfile}:{n}: patch file {name!r} not found in {folder}")
+        subject = vet_patch(series, p)
+        patches.append(Patch(series=series, path=p, sha256=sha256_file(p), subject=subject))
+    return patches
+
+
+def _failed_hunk(repo: Path, patch: Path) -> str:
+    """Ask `git apply` which file and hunk did not apply."""
+    proc = run(["git", "-C", str(repo), "apply", "--check", "-v", str(patch)], check=False)
+    out = (proc.stderr or "") + (proc.stdout or "")
+    details = []
+    cur_file = None
+    for line in out.splitlines():
+        if line.startswith("Checking patch "):
+            cur_file = line[len("Checking patch "):].rstrip(".")
+        m = re.match(r"error: while searching for:", line)
+        if m and cur_file:
+            details.append(f"file {cur_file}")
+        m = re.match(r"error: patch failed: (.+):(\d+)", line)
+        if m:
+            details.append(f"{m.group(1)}: hunk at line {m.group(2)} does not match")
+        m = re.match(r"Hunk #(\d+) (?:failed|NOT MERGED)", line)
+        if m:
+            details.append(f"hunk #{m.group(1)} failed")
+        m = re.match(r"error: (.+): (does not exist in index|No such file or directory|already exists.*)", line)
+        if m:
+            details.append(f"{m.group(1)}: {m.group(2)}")
+    rejected = [l for l in out.splitlines() if l.startswith("Applying patch") or "Rejected hunk" in l]
+    return "; ".join(dict.fromkeys(details + rejected)) or out.strip()[-800:]
+
+
+def variant_key(source: SourceTree, patches: list[Patch]) -> str:
+    return sha256_text(source.base_commit + "".join(p.sha256 for p in patches))
+
+
+def apply_variant(source: SourceTree, variant: str, series_list, series_dir: Path,
+                  limit: int | None = None) -> AppliedVariant:
+    """Make `harness/<variant>` = base + the series; returns its commit.
+
+    On any failure the repository is returned to its base: no half-applied tree.
+    """
+    patches = [p for s in series_list for p in read_series(series_dir, s)]
+    if limit is not None:
+        patches = patches[:limit]
+    key = variant_key(source, patches)
+    repo = source.repo
+    branch = f"harness/{variant}"
+    state_file = repo / ".git" / "harness-variants.json"
+    known = read_json(state_file, {}).get(variant)
+    if known and known.get("key") == key and git(repo, "rev-parse", "-q", "--verify", branch,
+                                                check=False) == known.get("commit"):
+        return AppliedVariant(variant, known["commit"], tuple(patches), key)  # no lock needed
+    with file_lock(repo.parent / f".{repo.name}.lock"):
+        state = read_json(state_file, {})
+        known = state.get(variant)
+        if known and known.get("key") == key and git(repo, "rev-parse", "-q", "--verify", branch,
+                                                    check=False) == known.get("commit"):
+            return AppliedVariant(variant, known["commit"], tuple(patches), key)
+        # a leftover am session from a killed run would block the next one
+        git(repo, "am", "--abort", check=False)
+        git(repo, "checkout", "-q", "-f", "-B", branch, source.base_commit)
+        for i, p in enumerate(patches, 1):
+            proc = run(["git", "-C", str(repo), "am", "-q", "--committer-date-is-author-date",
+                        "--keep-cr", str(p.path)], check=False, env=GIT_ENV)
+            if proc.returncode != 0:
+                detail = _failed_hunk(repo, p.path)
+                git(repo, "am", "--abort", check=False)
+                git(repo, "checkout", "-q", "-f", source.base_commit)
+                git(repo, "branch", "-D", branch, check=False)
+                state.pop(variant, None)
+                write_json(state_file, state)
+                raise PatchError(f"variant {variant}: series {p.series}: patch {p.path.name} "
+                                 f"({i}/{len(patches)}, {p.subject!r}) does not apply: {detail}")
+        commit = git(repo, "rev-parse", "HEAD")
+        state[variant] = {"key": key, "commit": commit}
+        write_json(state_file, state)
+    return AppliedVariant(variant, commit, tuple(patches), key)
+
+
+def checkout(source: SourceTree, commit: str) -> None:
+    """Point the shared work tree at a commit (the build lock must be held)."""
+    repo = source.repo
+    if git(repo, "rev-parse", "HEAD") != commit or git(repo, "status", "--porcelain", "-uno"):
+        git(repo, "checkout", "-q", "-f", "--detach", commit)

@@ -1,0 +1,2 @@
+"""Scenarios: their definitions (configs/scenarios/*.yaml) and running their
+steps on a booted guest."""
