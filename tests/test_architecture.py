@@ -14,14 +14,15 @@ PKG = Path(__file__).resolve().parent.parent / "harness"
 # Lower number = lower layer. A module may import its own package and lower layers.
 LAYERS = {
     "core": 0,
-    "model": 1, "detect": 1, "suites": 1,
-    "intake": 2,
-    "build": 3,
-    "vm": 4,
-    "scenarios": 5, "checks": 5,
-    "output": 6,
-    "run": 7,
-    "cli": 8,
+    "model": 1,
+    "detect": 2, "suites": 2,
+    "intake": 3,
+    "build": 4,
+    "vm": 5,
+    "scenarios": 6, "checks": 6,
+    "output": 7,
+    "run": 8,
+    "cli": 9,
 }
 TOP_LEVEL_OK = {"harness", "harness.__main__"}   # the package itself and `python -m harness`
 

@@ -145,6 +145,6 @@ def test_a_harness_bug_in_a_worker_is_the_cells_error_not_a_traceback(tmp_path, 
         raise RuntimeError("boom")
     runner.boot = broken_boot
     runner.run_cells([Cell("v", "p", "s"), Cell("v", "q", "s")])
-    cells = {c["id"]: c for c in results.cells}
+    cells = {c.id: c.to_json() for c in results.cells}
     assert cells["v.p.s"]["outcome"] == "error" and "harness error: RuntimeError('boom')" in cells["v.p.s"]["why"]
     assert cells["v.q.s"]["outcome"] == "error"          # no build: decided without a guest

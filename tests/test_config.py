@@ -86,3 +86,27 @@ def test_every_subcommand_has_help(capsys):
         with pytest.raises(SystemExit) as exc:
             main([name, "--help"])
         assert exc.value.code == 0, name
+
+
+def test_commands_find_the_checkout_without_being_told(tmp_path):
+    """`harness list` with no --config, from another folder: the project's own
+    configs/harness.yaml (the package moved into subpackages once and looked in
+    harness/configs/)."""
+    import subprocess
+    import sys
+    env = {k: v for k, v in __import__("os").environ.items() if k != "HARNESS_ROOT"}
+    proc = subprocess.run([sys.executable, "-m", "harness", "list"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "baseline" in proc.stdout and "scenarios:" in proc.stdout
+
+
+def test_misspelt_key_suggests_the_right_one(tmp_path):
+    p = tmp_path / "configs" / "harness.yaml"
+    p.parent.mkdir()
+    p.write_text("sources: {s: {debian: linux-source-6.12}}\nvariants: {v: {sorce: s}}\n"
+                 "profiles: {p: {fragments: []}}\n")
+    with pytest.raises(ConfigError) as exc:
+        load_config(p)
+    assert "unknown key 'sorce'" in str(exc.value) and "did you mean 'source'?" in str(exc.value)
+    assert ":2:" in str(exc.value)

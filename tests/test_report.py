@@ -23,7 +23,22 @@ from pathlib import Path
 import pytest
 
 from harness.core.errors import InputError
-from harness.output.html import classify, compare, console_excerpt, write_report
+from harness.model import CellResult
+from harness.model.compare import compare as compare_cells
+from harness.output.html import classify as classify_cell, console_excerpt as excerpt, write_report
+from harness.output.results import load_cells
+
+
+def classify(c: dict) -> str:
+    return classify_cell(CellResult.from_json(dict(c, id=c.get("id", "v.p.s"))))
+
+
+def console_excerpt(path, c: dict, cap: int):
+    return excerpt(path, CellResult.from_json(dict(c, id="v.p.s")), cap)
+
+
+def compare(summary: dict, baseline: dict) -> dict:
+    return vars(compare_cells(load_cells(summary), load_cells(baseline), baseline.get("run_id", "?")))
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian package "
@@ -526,7 +541,7 @@ def test_page_from_the_real_results_writer(tmp_path):
             "detail": "", "reports": [rep], "duration_s": 3.0, "steps": [], "tainted": "",
             "build": {"key": "k", "release": "6.12.0"}, "boot": "boots/v.p.w0.1/console.log",
             "console_lines": [1, len(lines)]}
-    rr.add_cell(cell, {"console.log": f"# console lines 1-{len(lines)} of boots/v.p.w0.1/console.log\n"
+    rr.add_cell(CellResult.from_json(cell), {"console.log": f"# console lines 1-{len(lines)} of boots/v.p.w0.1/console.log\n"
                        + "\n".join(lines) + "\n", "repro.sh": repro_sh("cells/v.p.s"),
                        "qemu-cmdline.txt": "qemu-system-x86_64 -nographic\n"})
     rr.write_summary(complete=True, exit_status=1)

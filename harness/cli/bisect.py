@@ -6,6 +6,7 @@ from pathlib import Path
 
 from harness.cli.common import config_of
 from harness.run.bisect import BisectRequest, bisect
+from harness.cli import COMMANDS
 
 
 def cmd_bisect(args) -> int:
@@ -21,7 +22,7 @@ def cmd_bisect(args) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("bisect", help="find the patch of a variant at which a scenario's outcome changes")
+    p = sub.add_parser("bisect", help=COMMANDS["bisect"][1])
     p.add_argument("--config", metavar="FILE")
     p.add_argument("--variant", required=True)
     p.add_argument("--scenario", required=True)

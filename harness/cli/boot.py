@@ -12,6 +12,7 @@ from harness.cli.common import config_of
 from harness.vm.boot import make_guest
 from harness.vm.guest import GuestDied
 from harness.vm.qemu import free_port
+from harness.cli import COMMANDS
 
 
 def cmd_boot(args) -> int:
@@ -44,7 +45,7 @@ def cmd_boot(args) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("boot", help="boot a variant under QEMU; run CMD or give a console",
+    p = sub.add_parser("boot", help=COMMANDS["boot"][1],
                        description="Boot VARIANT and run CMD in the guest (its exit status is "
                                    "returned), or without CMD give an interactive console.")
     p.add_argument("--config", metavar="FILE", help="harness YAML (default: configs/harness.yaml)")

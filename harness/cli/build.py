@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from harness.build.kernel import ensure_build
 from harness.cli.common import add_config_option, config_of
+from harness.cli import COMMANDS
 
 
 def cmd_build(args) -> int:
@@ -16,7 +17,7 @@ def cmd_build(args) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("build", help="build a kernel variant (cached by content key)")
+    p = sub.add_parser("build", help=COMMANDS["build"][1])
     add_config_option(p)
     p.add_argument("variant", nargs="?", help="variant name (default from config)")
     p.add_argument("--profile", "-p", help="kconfig profile (default from config)")

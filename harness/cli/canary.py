@@ -8,6 +8,7 @@ from pathlib import Path
 from harness.build.kernel import ensure_build
 from harness.core.config import load_config
 from harness.run.canary import canary_for_build
+from harness.cli import COMMANDS
 
 
 def cmd_canary(args) -> int:
@@ -27,7 +28,7 @@ def cmd_canary(args) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("canary", help="check that a build can report each class of crash",
+    p = sub.add_parser("canary", help=COMMANDS["canary"][1],
                        description="Trigger one report of each class the profile claims to catch "
                                    "and check the detector sees it. Exit 1 if the build is blind "
                                    "to any class.")

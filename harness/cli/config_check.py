@@ -8,22 +8,24 @@ from harness.cli.common import config_of
 from harness.intake.patches import read_series
 from harness.run.matrix import load_matrix
 from harness.scenarios.spec import load_scenarios
+from harness.cli import COMMANDS
 
 
 def cmd_config_check(args) -> int:
     cfg = config_of(args)
     n_patches = sum(len(read_series(cfg.series_dir, s)) for s in
                     {s for v in cfg.variants.values() for s in v.series})
-    extra = f", {len(load_scenarios(cfg))} scenarios"
+    scenarios = load_scenarios(cfg)
+    extra = f", {len(scenarios)} scenarios"
     if cfg.matrix_file.exists():
-        extra += f", matrix of {len(load_matrix(cfg).cells())} cells"
+        extra += f", matrix of {len(load_matrix(cfg, scenarios=scenarios).cells())} cells"
     print(f"{cfg.file}: ok ({len(cfg.variants)} variants, {len(cfg.profiles)} profiles, "
           f"{n_patches} patches{extra})")
     return 0
 
 
 def register(sub) -> None:
-    p = sub.add_parser("config", help="configuration commands")
+    p = sub.add_parser("config", help=COMMANDS["config"][1])
     csub = p.add_subparsers(dest="config_command", metavar="SUBCOMMAND", required=True)
     c = csub.add_parser("check", help="validate the harness YAML (and scenarios, matrix)")
     c.add_argument("file", nargs="?", help="harness YAML (default: configs/harness.yaml)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from harness.cli.common import add_config_option, config_of
 from harness.scenarios.spec import load_scenarios
+from harness.cli import COMMANDS
 
 
 def cmd_list(args) -> int:
@@ -26,6 +27,6 @@ def cmd_list(args) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("list", help="variants, profiles and scenarios from the config")
+    p = sub.add_parser("list", help=COMMANDS["list"][1])
     add_config_option(p)
     p.set_defaults(func=cmd_list)

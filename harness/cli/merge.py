@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.output.results import merge_runs
+from harness.cli import COMMANDS
 
 
 def cmd_merge(args) -> int:
@@ -16,7 +17,7 @@ def cmd_merge(args) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("merge", help="join shard results into one summary and JUnit")
+    p = sub.add_parser("merge", help=COMMANDS["merge"][1])
     p.add_argument("dirs", nargs="+", help="results folders of the shards")
     p.add_argument("--results", default="results")
     p.add_argument("--junit", metavar="FILE")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.output.html import _display_path, write_report
+from harness.output.html import write_report
+from harness.output.html_parts import display_path
+from harness.cli import COMMANDS
 
 
 def cmd_report(args) -> int:
     out = write_report(Path(args.results_dir), baseline=Path(args.baseline) if args.baseline else None)
-    print(f"wrote {_display_path(out)}")
+    print(f"wrote {display_path(out)}")
     if args.open:
         import webbrowser
         webbrowser.open(out.as_uri())
@@ -17,7 +19,7 @@ def cmd_report(args) -> int:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("report", help="write the static results page (index.html) of a run",
+    p = subparsers.add_parser("report", help=COMMANDS["report"][1],
                               description="Write RESULTS_DIR/index.html: the matrix grid, each cell's "
                                           "detail, crash groups, build facts and timing, in one "
                                           "self-contained page (no network needed).")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from harness.cli.common import config_of
 from harness.run.repro import ReproRequest, reproduce
+from harness.cli import COMMANDS
 
 
 def cmd_repro(args) -> int:
@@ -14,7 +15,7 @@ def cmd_repro(args) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("repro", help="re-run one cell of a results folder",
+    p = sub.add_parser("repro", help=COMMANDS["repro"][1],
                        description="Rebuild (or reuse) the cell's kernel and re-run it; says whether "
                                    "the outcome reproduced.")
     p.add_argument("cell", help="results/<run-id>/cells/<cell>")

@@ -17,6 +17,7 @@ from harness.run.matrix import load_matrix, select, shard
 from harness.run.runner import RunOptions
 from harness.run.session import inputs_header, run_session
 from harness.scenarios.spec import load_scenarios
+from harness.cli import COMMANDS
 
 
 def default_jobs() -> int:
@@ -31,7 +32,7 @@ def default_jobs() -> int:
 def cmd_run(args) -> int:
     cfg = config_of(args)
     scenarios = load_scenarios(cfg)
-    matrix = load_matrix(cfg, Path(args.matrix) if args.matrix else None)
+    matrix = load_matrix(cfg, Path(args.matrix) if args.matrix else None, scenarios)
     cells = shard(select(matrix.cells(), args.k, scenarios), args.shard)
     if not cells:
         raise InputError("no cell selected (check -k / --shard against `harness list`)")
@@ -52,7 +53,7 @@ def cmd_run(args) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("run", help="run the matrix (variants x profiles x scenarios)",
+    p = sub.add_parser("run", help=COMMANDS["run"][1],
                        description="Expand configs/matrix.yaml, build what is missing, run every "
                                    "cell. Exit 0: all as expected; 1: a cell failed; 2: usage/config "
                                    "error; 3: harness error.")

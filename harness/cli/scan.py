@@ -7,12 +7,13 @@ import sys
 
 from harness.detect import ScanError, scan_bytes, scan_file
 from harness.detect.symbolize import Symbolizer, SymbolizeError
+from harness.cli import COMMANDS
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "scan",
-        help="find kernel crash reports in console logs",
+        help=COMMANDS["scan"][1],
         description="Find every kernel report (oops, BUG, WARNING, KASAN, lockdep, hang, ...) "
         "in console logs or dmesg text. Exit status: 0 no report, 1 reports found, "
         "2 usage or read error.",

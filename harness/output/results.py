@@ -14,10 +14,11 @@ import re
 import threading
 from pathlib import Path
 
-from junit_xml import TestCase, TestSuite, to_xml_report_string
-
 from harness.core.errors import InputError
 from harness.core.util import read_json, write_atomic, write_json
+from harness.model import CellResult, Outcome
+from harness.output.junit import junit_xml
+from harness.output.markdown import summary_md
 
 SCHEMA_VERSION = 1
 
@@ -36,7 +37,7 @@ class RunResults:
         self.dir = Path(root) / self.run_id
         self.dir.mkdir(parents=True, exist_ok=True)
         self.header = header or {}
-        self.cells: list[dict] = []
+        self.cells: list[CellResult] = []
         self.builds: list[dict] = []
         self.started = dt.datetime.now().isoformat(timespec="seconds")
         self._lock = threading.RLock()
@@ -58,19 +59,19 @@ class RunResults:
         d.mkdir(parents=True, exist_ok=True)
         return d
 
-    def add_cell(self, cell: dict, files: dict[str, str] | None = None) -> None:
+    def add_cell(self, cell: CellResult, files: dict[str, str] | None = None) -> None:
         with self._lock:
             if self.closed:
                 return   # the run already ended (interrupted): a late cell is not recorded
             self._add_cell(cell, files)
 
-    def _add_cell(self, cell: dict, files: dict[str, str] | None) -> None:
-        d = self.cell_dir(cell["id"])
+    def _add_cell(self, cell: CellResult, files: dict[str, str] | None) -> None:
+        d = self.cell_dir(cell.id)
         for name, text in (files or {}).items():
             write_atomic(d / name, text)
-        cell["dir"] = str(d.relative_to(self.dir))
-        write_json(d / "cell.json", cell)
-        self.cells = [c for c in self.cells if c["id"] != cell["id"]] + [cell]
+        cell.dir = str(d.relative_to(self.dir))
+        write_json(d / "cell.json", cell.to_json())
+        self.cells = [c for c in self.cells if c.id != cell.id] + [cell]
         self.write_summary(complete=False)
 
     def set_builds(self, builds: list[dict]) -> None:
@@ -84,106 +85,27 @@ class RunResults:
             return self._write_summary(complete, exit_status, note)
 
     def _write_summary(self, complete: bool, exit_status: int | None, note: str) -> dict:
-        totals = {"cells": len(self.cells), "passed": sum(c["passed"] for c in self.cells),
-                  "failed": sum(not c["passed"] and c["outcome"] not in ("n/a",) for c in self.cells),
-                  "flaky": sum(c.get("flaky", False) for c in self.cells),
-                  "n/a": sum(c["outcome"] == "n/a" for c in self.cells),
-                  "errors": sum(c["outcome"] == "error" for c in self.cells)}
+        cells = sorted(self.cells, key=lambda c: c.id)
         summary = {"schema": SCHEMA_VERSION, "run_id": self.run_id, "started": self.started,
                    "finished": dt.datetime.now().isoformat(timespec="seconds") if complete else None,
                    "complete": complete, "note": note, "exit_status": exit_status,
-                   **self.header, "builds": self.builds, "totals": totals,
-                   "cells": sorted(self.cells, key=lambda c: c["id"])}
+                   **self.header, "builds": self.builds, "totals": totals(cells),
+                   "cells": [c.to_json() for c in cells]}
         write_json(self.dir / "summary.json", summary)
         if complete:
-            write_atomic(self.dir / "junit.xml", junit_xml(summary))
-            write_atomic(self.dir / "summary.md", summary_md(summary))
+            write_atomic(self.dir / "junit.xml", junit_xml(cells, self.builds))
+            write_atomic(self.dir / "summary.md", summary_md(summary, cells))
         return summary
 
 
-def junit_xml(summary: dict) -> str:
-    suites = []
-    by_variant: dict[str, list[TestCase]] = {}
-    for c in summary["cells"]:
-        tc = TestCase(name=c["scenario"], classname=f"{c['variant']}.{c['profile']}",
-                      elapsed_sec=c.get("duration_s", 0.0),
-                      stdout="\n".join(f"{s['name']}: exit {s['exit_status']} ({s['duration_s']}s)"
-                                       for s in c.get("steps", [])))
-        if c["outcome"] == "n/a":
-            tc.add_skipped_info(c.get("detail") or "not applicable")
-        elif not c["passed"]:
-            reports = c.get("reports", [])
-            unexpected = [r for r in reports if not r.get("expected")] or reports
-            if unexpected:
-                r = unexpected[0]
-                tc.add_failure_info(message=f"{r['title']}", output=r.get("text", "") +
-                                    f"\n\nexpected: {c['expected']}\n{c.get('why', '')}",
-                                    failure_type=c["outcome"])
-            elif c["outcome"] == "error":
-                tc.add_error_info(message=c.get("detail") or "harness error", error_type="error")
-            else:
-                tc.add_failure_info(message=c.get("why") or c["outcome"], output=c.get("detail", ""),
-                                    failure_type=c["outcome"])
-        elif c.get("flaky"):
-            tc.stdout = (tc.stdout or "") + f"\nFLAKY: passed after {c.get('attempts')} attempts"
-        by_variant.setdefault(f"{c['variant']}.{c['profile']}", []).append(tc)
-    for name, cases in sorted(by_variant.items()):
-        suites.append(TestSuite(name, cases))
-    for b in summary.get("builds", []):
-        cases = []
-        for row in b.get("canary") or []:
-            tc = TestCase(name=f"canary {row['class']}", classname=f"{b['variant']}.{b['profile']}.canary")
-            if not row.get("seen"):
-                tc.add_failure_info(message=f"kernel cannot report {row['class']}",
-                                    output=row.get("detail", ""))
-            cases.append(tc)
-        if cases:
-            suites.append(TestSuite(f"canary.{b['variant']}.{b['profile']}", cases))
-    return to_xml_report_string(suites)
-
-
-OUTCOME_MARK = {"clean": "clean", "report": "REPORT", "check-failed": "CHECK-FAILED", "hang": "HANG",
-                "panic": "PANIC", "no-boot": "NO-BOOT", "error": "ERROR", "n/a": "n/a"}
-
-
-def summary_md(summary: dict) -> str:
-    cells = summary["cells"]
-    cols = sorted({(c["variant"], c["profile"]) for c in cells})
-    rows = sorted({c["scenario"] for c in cells})
-    idx = {(c["variant"], c["profile"], c["scenario"]): c for c in cells}
-    t = summary["totals"]
-    out = [f"# Run {summary['run_id']}", "",
-           f"{t['passed']}/{t['cells']} cells as expected, {t['failed']} failed, {t['flaky']} flaky, "
-           f"{t['n/a']} n/a" + ("" if summary["complete"] else " — **INCOMPLETE RUN**"), "",
-           "| scenario | " + " | ".join(f"{v}/{p}" for v, p in cols) + " |",
-           "|---|" + "---|" * len(cols)]
-    for s in rows:
-        line = [s]
-        for v, p in cols:
-            c = idx.get((v, p, s))
-            if not c:
-                line.append("")
-                continue
-            mark = OUTCOME_MARK.get(c["outcome"], c["outcome"])
-            title = c["reports"][0]["title"] if c.get("reports") else ""
-            verdict = "✅" if c["passed"] else ("➖" if c["outcome"] == "n/a" else "❌")
-            if c.get("flaky"):
-                verdict = "⚠️ flaky"
-            line.append(f"{verdict} {mark}" + (f": {title}" if title else ""))
-        out.append("| " + " | ".join(x.replace("|", "\\|") for x in line) + " |")
-    failed = [c for c in cells if not c["passed"] and c["outcome"] != "n/a"]
-    if failed:
-        out += ["", "## Failed cells", ""]
-        for c in failed:
-            out.append(f"- `{c['id']}`: {c.get('why') or c['outcome']} — `harness repro {c['dir']}`")
-    for b in summary.get("builds", []):
-        if b.get("canary"):
-            out += ["", f"## Canary {b['variant']}/{b['profile']}", "", "| class | trigger | seen | title |",
-                    "|---|---|---|---|"]
-            for r in b["canary"]:
-                out.append(f"| {r['class']} | {r['trigger']} | {'yes' if r['seen'] else '**NO**'} | "
-                           f"{r.get('title') or ''} |")
-    return "\n".join(out) + "\n"
+def totals(cells: list[CellResult]) -> dict:
+    """The run's counts. A cell that did not give its expected outcome is failed, whatever
+    the outcome: an n/a where the variant expects something else counts as a failure."""
+    return {"cells": len(cells), "passed": sum(c.passed for c in cells),
+            "failed": sum(not c.passed for c in cells),
+            "flaky": sum(c.flaky for c in cells),
+            "n/a": sum(c.outcome == Outcome.NA for c in cells),
+            "errors": sum(c.outcome == Outcome.ERROR for c in cells)}
 
 
 def repro_sh(cell_dir_rel: str = "") -> str:
@@ -201,32 +123,41 @@ exec .venv/bin/harness repro "$here" "$@"
 
 
 def load_summary(results_dir: Path) -> dict:
+    """summary.json of a results folder, as written (cells are dicts; see load_cells)."""
     d = Path(results_dir)
     s = read_json(d / "summary.json")
-    if s is None:
+    if not isinstance(s, dict):
         raise InputError(f"{d}: no readable summary.json (not a results folder?)")
+    if not isinstance(s.get("cells"), list):
+        raise InputError(f"{d}/summary.json: no `cells` list (not a harness results summary)")
     return s
+
+
+def load_cells(summary: dict) -> list[CellResult]:
+    """The typed cells of a loaded summary (entries that are not objects are skipped)."""
+    return [CellResult.from_json(c) for c in summary.get("cells") or [] if isinstance(c, dict) and c.get("id")]
 
 
 def merge_runs(dirs: list[Path], root: Path) -> tuple[RunResults, int]:
     """Join the results folders of shards into one run under root; returns it and its status."""
     parts = [load_summary(Path(d)) for d in dirs]
-    cells: list[dict] = []
+    cells: list[CellResult] = []
     seen_ids: set[str] = set()
     builds = {}
     for d, p in zip(dirs, parts):
         for b in p.get("builds", []):
             builds[(b["variant"], b["profile"])] = b
-        for c in p["cells"]:
-            if c["id"] in seen_ids:
-                raise InputError(f"cell {c['id']} is in more than one results folder")
-            seen_ids.add(c["id"])
+        for c in load_cells(p):
+            if c.id in seen_ids:
+                raise InputError(f"cell {c.id} is in more than one results folder")
+            seen_ids.add(c.id)
             # cell folders are referenced where they are, not copied
-            cells.append(dict(c, dir=str((Path(d) / c["dir"]).resolve())))
+            c.dir = str((Path(d) / (c.dir or f"cells/{safe_name(c.id)}")).resolve())
+            cells.append(c)
     out = RunResults(Path(root), header={k: v for k, v in parts[0].items()
                                           if k in ("inputs", "command", "matrix")})
     out.cells, out.builds = cells, list(builds.values())
     complete = all(p.get("complete") for p in parts)
-    status = 1 if any(not c["passed"] for c in out.cells) else 0
+    status = 1 if any(not c.passed for c in out.cells) else 0
     out.write_summary(complete=complete, exit_status=status, note=f"merged from {len(parts)} shards")
     return out, status

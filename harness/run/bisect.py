@@ -60,13 +60,13 @@ def bisect(cfg: HarnessConfig, req: BisectRequest, say=print) -> BisectResult:
                                                 "patches": n}})
         run_session(cfg, [Cell(name, profile.name, req.scenario)], RunOptions(canary=False), scenarios,
                     results, label=f"prefix {n}/{len(patches)}")
-        c = next(c for c in results.cells if c["variant"] == name)
+        c = next(c for c in results.cells if c.variant == name)
         # the outcome decides; titles are shown (a prefix may oops differently)
-        result.outcomes[n] = c["outcome"]
-        titles = sorted(r["title"] for r in c["reports"])
+        result.outcomes[n] = str(c.outcome)
+        titles = sorted(r.title for r in c.reports)
         say(f"  {n:2}/{len(patches)} {('base' if n == 0 else patches[n - 1].describe()):60} -> "
-            f"{c['outcome']} {titles if titles else ''}")
-        return c["outcome"]
+            f"{c.outcome} {titles if titles else ''}")
+        return str(c.outcome)
 
     result.first_change = first_change(len(patches), outcome)
     return result

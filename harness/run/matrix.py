@@ -75,7 +75,7 @@ def _rule_matches(rule: dict, c: Cell) -> bool:
                if k in rule)
 
 
-def load_matrix(cfg: HarnessConfig, path: Path | None = None) -> Matrix:
+def load_matrix(cfg: HarnessConfig, path: Path | None = None, scenarios: dict | None = None) -> Matrix:
     path = Path(path or cfg.matrix_file)
     rule = Record({"variant": Field(Str()), "profile": Field(Str()), "scenario": Field(Str())})
     spec = Record({
@@ -86,7 +86,7 @@ def load_matrix(cfg: HarnessConfig, path: Path | None = None) -> Matrix:
         "exclude": Field(ListOf(rule), default=list),
     })
     data = load(path, spec)
-    scenarios = load_scenarios(cfg)
+    scenarios = scenarios if scenarios is not None else load_scenarios(cfg)
     names = {"variants": list(cfg.variants), "profiles": list(cfg.profiles), "scenarios": list(scenarios)}
     chosen = {}
     for key, known in names.items():

@@ -7,6 +7,8 @@ import sys
 import threading
 import time
 
+from harness.model import CellResult, Outcome
+
 
 class Reporter:
     """Progress: a rewritten status block on a TTY, one line per event otherwise."""
@@ -33,17 +35,19 @@ class Reporter:
                 self._clear()
                 self._draw()
 
-    def cell_done(self, cell: dict) -> None:
+    def cell_done(self, cell: CellResult) -> None:
         with self.lock:
             self.done += 1
             done = self.done      # read under the lock: two workers may finish at once
-            self.failed += 0 if cell["passed"] or cell["outcome"] == "n/a" else 1
-        verdict = "ok" if cell["passed"] else ("n/a" if cell["outcome"] == "n/a" else "FAIL")
-        if cell.get("flaky"):
+            self.failed += 0 if cell.passed else 1
+        verdict = "ok" if cell.passed else "FAIL"
+        if cell.passed and cell.outcome == Outcome.NA:
+            verdict = "n/a"
+        if cell.flaky:
             verdict = "FLAKY"
-        title = f" [{cell['reports'][0]['title']}]" if cell.get("reports") else ""
-        self.event(f"{done}/{self.total} {verdict:5} {cell['id']}: {cell['outcome']}{title}"
-                   f" ({cell['duration_s']:.1f}s)" + ("" if cell["passed"] else f" — {cell.get('why', '')}"))
+        title = f" [{cell.reports[0].title}]" if cell.reports else ""
+        self.event(f"{done}/{self.total} {verdict:5} {cell.id}: {cell.outcome}{title}"
+                   f" ({cell.duration_s:.1f}s)" + ("" if cell.passed else f" — {cell.why}"))
 
     def _clear(self) -> None:
         if self.tty and self._shown:

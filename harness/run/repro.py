@@ -11,6 +11,7 @@ from harness.build.kernel import ensure_build
 from harness.core.config import HarnessConfig
 from harness.core.errors import InputError
 from harness.core.util import read_json
+from harness.model import CellResult
 from harness.output.results import RunResults
 from harness.run.matrix import Cell
 from harness.run.runner import RunOptions
@@ -28,20 +29,20 @@ class ReproRequest:
     gdb: bool = False            # with a gdb stub (implies shell)
 
 
-def recorded_cell(cell_dir: Path) -> dict:
+def recorded_cell(cell_dir: Path) -> CellResult:
     cell = read_json(Path(cell_dir) / "cell.json")
-    if not cell:
+    if not isinstance(cell, dict):
         raise InputError(f"{cell_dir}: no cell.json (expected results/<run-id>/cells/<cell>)")
-    return cell
+    return CellResult.from_json(cell)
 
 
 def reproduce(cfg: HarnessConfig, req: ReproRequest, say=print) -> int:
     """Re-run the cell; 0 when the outcome and crash signatures reproduced, else 1."""
     cell = recorded_cell(req.cell_dir)
     scenarios = load_scenarios(cfg)
-    if cell["scenario"] not in scenarios:
-        raise InputError(f"scenario {cell['scenario']!r} is not in this checkout's configs")
-    c = Cell(cell["variant"], cell["profile"], cell["scenario"])
+    if cell.scenario not in scenarios:
+        raise InputError(f"scenario {cell.scenario!r} is not in this checkout's configs")
+    c = Cell(cell.variant, cell.profile, cell.scenario)
     if req.shell or req.gdb:
         return interactive(cfg, c, scenarios[c.scenario], cell, gdb=req.gdb, say=say)
     results = RunResults(req.results_root, header={"repro_of": str(req.cell_dir)})
@@ -50,25 +51,23 @@ def reproduce(cfg: HarnessConfig, req: ReproRequest, say=print) -> int:
     new = results.cells[0] if results.cells else None
     if not new:
         return status
-    old_key = (cell.get("build") or {}).get("key")
-    new_key = (new.get("build") or {}).get("key")
-    if old_key and new_key and old_key != new_key:
+    if cell.build_key and new.build_key and cell.build_key != new.build_key:
         print("note: the kernel build differs from the recorded one (patches, configs or "
               "guest modules changed since); this is not an exact reproduction", file=sys.stderr)
-    same = new["outcome"] == cell["outcome"] and \
-        {r["signature"] for r in new["reports"]} == {r["signature"] for r in cell["reports"]}
-    say(f"recorded: {cell['outcome']} {[r['title'] for r in cell['reports']]}")
-    say(f"now:      {new['outcome']} {[r['title'] for r in new['reports']]}")
+    same = new.outcome == cell.outcome and \
+        {r.signature for r in new.reports} == {r.signature for r in cell.reports}
+    say(f"recorded: {cell.outcome} {[r.title for r in cell.reports]}")
+    say(f"now:      {new.outcome} {[r.title for r in new.reports]}")
     say("REPRODUCED" if same else "NOT REPRODUCED")
     return 0 if same else 1
 
 
-def interactive(cfg: HarnessConfig, cell: Cell, scenario: Scenario, recorded: dict, gdb: bool = False,
+def interactive(cfg: HarnessConfig, cell: Cell, scenario: Scenario, recorded: CellResult, gdb: bool = False,
                 say=print) -> int:
     """Boot the cell's kernel, run the steps before the failing one, hand over the console."""
     build = ensure_build(cfg, cfg.variant(cell.variant), cfg.profile(cell.profile))
-    failing = next((r["step"] for r in recorded.get("reports", []) if r.get("step")), None) or \
-        next((s["name"] for s in recorded.get("steps", []) if not s.get("ok")), None)
+    failing = next((r.step for r in recorded.reports if r.step), None) or \
+        next((s.name for s in recorded.steps if not s.ok), None)
     gdb_port = free_port() if gdb else None
     g = make_guest(cfg.guest, build, Path(tempfile.mkdtemp(prefix="harness-repro-")), gdb_port=gdb_port)
     with g:

@@ -21,13 +21,14 @@ from harness.core.config import HarnessConfig
 from harness.core.errors import BuildError, HarnessError, InputError
 from harness.detect import scan_lines, scan_range
 from harness.detect.symbolize import Symbolizer
+from harness.model import CellResult, Expectation, Outcome, ReportRef
 from harness.output.results import RunResults, repro_sh
 from harness.run.canary import canary_for_build
 from harness.run.judge import judge
 from harness.run.matrix import Cell, taint_is_bad
 from harness.run.reporter import Reporter
 from harness.scenarios.execute import ScenarioResult, run_scenario
-from harness.scenarios.spec import Expectation, Scenario
+from harness.scenarios.spec import Scenario
 from harness.vm import guest as guest_mod
 from harness.vm.boot import make_guest
 from harness.vm.console import KERNEL_LINE
@@ -188,7 +189,7 @@ class Runner:
                 except Exception as exc:  # noqa: BLE001 - a harness bug: the cell says so, not a traceback
                     if self.stop.is_set():
                         break             # interrupted: the guest was killed under the worker
-                    done = {c["id"] for c in self.results.cells}
+                    done = {c.id for c in self.results.cells}
                     if current and current[-1].id not in done:
                         self.finish(current[-1], None, "error", f"harness error: {exc!r}")
             self.reporter.set_phase(wid, "idle")
@@ -250,25 +251,25 @@ class Runner:
                             guest = None
                     if self.stop.is_set():
                         return   # interrupted: this cell did not finish, record nothing
-                    cell_json = self.cell_json(cell, info, res, expect, attempts)
-                    cell_json["worker"] = wid
-                    cell_json["started"] = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started))
+                    result = self.make_cell(cell, info, res, expect, attempts)
+                    result.worker = wid
+                    result.started = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started))
                     if fresh_boot and used is not None and used.boot_s is not None:
-                        cell_json["boot_s"] = round(used.boot_s, 2)
-                        cell_json["boot_from"] = "snapshot" if used.restored else "cold"
-                        cell_json["cpus"] = used.cpus
+                        result.boot_s = round(used.boot_s, 2)
+                        result.boot_from = "snapshot" if used.restored else "cold"
+                        result.cpus = used.cpus
                     if used is not None:
-                        cell_json["accel"] = used.spec.accel
+                        result.accel = used.spec.accel
                     # the worker's time on this cell: boot or restore, steps, scans, kill
-                    cell_json["wall_s"] = round(time.monotonic() - t_cell, 3)
-                    if cell_json["passed"] or attempts > self.opts.retries or self.stop.is_set():
-                        if attempts > 1 and cell_json["passed"]:
-                            cell_json["flaky"] = True
-                            cell_json["first_attempt"] = first
-                            cell_json["passed"] = not self.opts.fail_on_flaky
-                        self.finish_json(cell_json, res, used)
+                    result.wall_s = round(time.monotonic() - t_cell, 3)
+                    if result.passed or attempts > self.opts.retries or self.stop.is_set():
+                        if attempts > 1 and result.passed:
+                            result.flaky = True
+                            result.first_attempt = first
+                            result.passed = not self.opts.fail_on_flaky
+                        self.record(result, res, used)
                         break
-                    first = {k: cell_json[k] for k in ("outcome", "why")}
+                    first = {"outcome": str(result.outcome), "why": result.why}
                     if guest is not None:   # a retry runs alone, on a fresh boot
                         guest.kill()
                         guest = None
@@ -348,38 +349,34 @@ class Runner:
         return bool(taint_is_bad(value))
 
     # -- results -------------------------------------------------------------
-    def cell_json(self, cell: Cell, info: BuildInfo, res: ScenarioResult | None, expect: Expectation,
+    def make_cell(self, cell: Cell, info: BuildInfo, res: ScenarioResult | None, expect: Expectation,
                   attempts: int, outcome: str | None = None, detail: str = "",
-                  missing: tuple[str, ...] = ()) -> dict:
+                  missing: tuple[str, ...] = ()) -> CellResult:
+        """The cell's result, judged (harness.run.judge decides passed, why and each report's expected)."""
         if res is not None:
             outcome, detail = res.outcome, res.detail
         found = res.reports if res else []
         verdict = judge(outcome, detail, found, expect, missing)
-        reports = []
-        for r, expected in zip(found, verdict.expected):
-            j = r.to_json()
-            j["text"] = r.text
-            j["expected"] = expected
-            reports.append(j)
-        return {"id": cell.id, "variant": cell.variant, "profile": cell.profile, "scenario": cell.scenario,
-                "outcome": outcome, "expected": expect.describe(),
-                "expected_detail": {"outcome": expect.outcome, "kind": expect.kind, "title": expect.title,
-                                    "step": expect.step, "reason": expect.reason},
-                "passed": verdict.passed, "flaky": False, "attempts": attempts, "why": verdict.why,
-                "detail": detail,
-                "reports": reports, "duration_s": round(res.duration_s if res else 0.0, 2),
-                "steps": res.to_json()["steps"] if res else [], "tainted": res.tainted if res else "",
-                "build": {"key": info.build.key if info.build else None,
-                          "release": info.build.release if info.build else None}}
+        return CellResult(
+            variant=cell.variant, profile=cell.profile, scenario=cell.scenario,
+            outcome=Outcome.parse(outcome), expectation=expect, passed=verdict.passed, why=verdict.why,
+            detail=detail, attempts=attempts,
+            reports=[ReportRef.from_report(r, ok) for r, ok in zip(found, verdict.expected)],
+            steps=list(res.steps) if res else [], duration_s=round(res.duration_s if res else 0.0, 2),
+            tainted=res.tainted if res else "",
+            build_key=info.build.key if info.build else None,
+            build_release=info.build.release if info.build else None)
 
     def finish(self, cell: Cell, res, outcome: str, detail: str, missing: tuple[str, ...] = ()) -> None:
+        """Record a cell decided without (or after losing) its guest."""
         scenario = self.scenarios.get(cell.scenario)
         expect = scenario.expectation(cell.variant) if scenario else Expectation("clean")
         info = self.builds.get((cell.variant, cell.profile)) or BuildInfo(None)
-        self.finish_json(self.cell_json(cell, info, res, expect, 1, outcome, detail, missing), res, None)
+        self.record(self.make_cell(cell, info, res, expect, 1, outcome, detail, missing), res, None)
 
-    def finish_json(self, cell_json: dict, res: ScenarioResult | None, guest) -> None:
-        files = {"repro.sh": repro_sh(f"cells/{cell_json['id']}")}
+    def record(self, result: CellResult, res: ScenarioResult | None, guest) -> None:
+        """Write the cell's folder and add it to the run's results."""
+        files = {"repro.sh": repro_sh(f"cells/{result.id}")}
         if res is not None and guest is not None:
             lines = _console_lines_for(guest, res)
             boot_log = guest.console_log.relative_to(self.results.dir) if \
@@ -389,16 +386,17 @@ class Runner:
             files["console.log"] = header + "\n".join(lines) + "\n"
             files["kernel.log"] = "\n".join(_kernel_lines(lines)) + "\n"
             files["qemu-cmdline.txt"] = guest.spec.shell_line() + "\n"
-            cell_json["boot"] = str(boot_log)
-            cell_json["console_lines"] = [res.console_start + 1, res.console_end]
+            result.boot = str(boot_log)
+            result.console_lines = [res.console_start + 1, res.console_end]
         elif res is not None and res.detail:
             files["console.log"] = res.detail + "\n"
-        reports = cell_json["reports"]
+        reports = [r.to_json() for r in result.reports]
         files["reports.json"] = json.dumps(reports, indent=2) + "\n"
-        files["reports.txt"] = "\n\n".join(f"=== {r['kind']}: {r['title']} (step {r['step']}, lines "
-                                           f"{r['start_line']}-{r['end_line']})\n{r['text']}" for r in reports) + "\n"
-        self.results.add_cell(cell_json, files)
-        self.reporter.cell_done(cell_json)
+        files["reports.txt"] = "\n\n".join(f"=== {r.kind}: {r.title} (step {r.step}, lines "
+                                           f"{r.start_line}-{r.end_line})\n{r.text}"
+                                           for r in result.reports) + "\n"
+        self.results.add_cell(result, files)
+        self.reporter.cell_done(result)
 
 
 def _console_lines_for(guest, res: ScenarioResult) -> list[str]:

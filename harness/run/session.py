@@ -15,7 +15,9 @@ from pathlib import Path
 from harness.core.config import HarnessConfig
 from harness.core.util import sha256_file
 from harness.output.html import write_report
-from harness.output.results import RunResults, load_summary
+from harness.model import CellResult, Outcome
+from harness.model.compare import Comparison, compare
+from harness.output.results import RunResults, load_cells, load_summary
 from harness.run.matrix import Cell
 from harness.run.runner import Reporter, Runner, RunOptions
 from harness.vm import guest as guest_mod
@@ -59,8 +61,8 @@ def run_session(cfg: HarnessConfig, cells: list[Cell], opts: RunOptions, scenari
     builds_json = [runner.build_json(k, i) for k, i in runner.builds.items()]
     results.builds = builds_json
     input_err = any(i.input_error for i in runner.builds.values())
-    failed = [c for c in results.cells if not c["passed"]]
-    harness_err = any(c["outcome"] == "error" and not c["detail"].startswith(("build failed", "kernel cannot"))
+    failed = [c for c in results.cells if not c.passed]
+    harness_err = any(c.outcome == Outcome.ERROR and not c.detail.startswith(("build failed", "kernel cannot"))
                       for c in failed)
     if interrupted:
         status = 130
@@ -83,35 +85,18 @@ def run_session(cfg: HarnessConfig, cells: list[Cell], opts: RunOptions, scenari
                    f"{t['flaky']} flaky, {t['n/a']} n/a -> {results.dir}"
                    + (" (INTERRUPTED: summary marked incomplete)" if interrupted else ""))
     if opts.baseline and not interrupted:
-        print_comparison(summary, load_summary(Path(opts.baseline)))
+        print_comparison(results.cells, load_summary(Path(opts.baseline)))
     return status
 
 
-def compare(summary: dict, baseline: dict) -> dict:
-    old = {c["id"]: c for c in baseline["cells"]}
-    out = {"new_failures": [], "fixed": [], "new_signatures": [], "changed": []}
-    for c in summary["cells"]:
-        o = old.get(c["id"])
-        if not o:
-            continue
-        if o["passed"] and not c["passed"]:
-            out["new_failures"].append(c["id"])
-        elif not o["passed"] and c["passed"]:
-            out["fixed"].append(c["id"])
-        if o["outcome"] != c["outcome"]:
-            out["changed"].append(c["id"])
-        old_sigs = {r["signature"] for r in o.get("reports", [])}
-        if any(r["signature"] not in old_sigs for r in c.get("reports", [])):
-            out["new_signatures"].append(c["id"])
-    return out
-
-
-def print_comparison(summary: dict, baseline: dict, stream=None) -> None:
+def print_comparison(cells: list[CellResult], baseline: dict, stream=None) -> Comparison:
+    """Say on the terminal what changed since an earlier run (its loaded summary)."""
     stream = stream or sys.stdout
-    cmp = compare(summary, baseline)
-    print(f"compared with {baseline['run_id']}:", file=stream)
-    for k, label in (("new_failures", "new failures"), ("fixed", "fixed"),
-                     ("new_signatures", "new crash signatures")):
-        print(f"  {label}: {len(cmp[k])}", file=stream)
-        for cid in cmp[k]:
+    cmp = compare(cells, load_cells(baseline), baseline.get("run_id", "?"))
+    print(f"compared with {cmp.baseline}:", file=stream)
+    for label, ids in (("new failures", cmp.new_failures), ("fixed", cmp.fixed),
+                       ("new crash signatures", cmp.new_signatures)):
+        print(f"  {label}: {len(ids)}", file=stream)
+        for cid in ids:
             print(f"    {cid}", file=stream)
+    return cmp

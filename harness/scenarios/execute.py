@@ -5,24 +5,12 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
+from harness.model.cell import StepResult
 from harness.scenarios.spec import Scenario
 from harness.suites import parser
 from harness.vm.guest import GuestDied
-
-
-@dataclass
-class StepResult:
-    name: str
-    command: str
-    exit_status: int | None
-    expected_exit: int | None
-    duration_s: float
-    output: str
-    ok: bool
-    note: str = ""
-    subtests: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -39,7 +27,7 @@ class ScenarioResult:
 
     def to_json(self) -> dict:
         return {"scenario": self.scenario, "outcome": self.outcome, "detail": self.detail,
-                "steps": [asdict(s) for s in self.steps],
+                "steps": [s.to_json() for s in self.steps],
                 "reports": [r.to_json() for r in self.reports], "duration_s": round(self.duration_s, 2),
                 "tainted": self.tainted}
 
@@ -83,7 +71,7 @@ def run_scenario(guest, scenario: Scenario, step_timeout_default: float = 30.0,
                         round(res.duration_s, 3), res.output[-8000:], ok, note)
         if step.parse:
             parsed = parser(step.parse).parse(res.output, res.kernel_log)
-            sr.subtests = [t.to_json() for t in parsed.subtests]
+            sr.subtests = list(parsed.subtests)
             if parsed.failure:
                 sr.ok, sr.note = False, parsed.failure
         if step.fail_pattern:

@@ -13,10 +13,11 @@ from pathlib import Path
 
 from harness.core.config import HarnessConfig
 from harness.core.errors import ConfigError
+from harness.model.expectation import Expectation
+from harness.model.outcome import OUTCOMES
 from harness.suites import feature_names, parser_names
 from harness.core.yamlschema import Any_, Field, Float, ListOf, Record, Str, load
 
-OUTCOMES = ("clean", "report", "check-failed", "hang", "panic", "no-boot", "error", "n/a")
 NAME_RE = r"[a-z0-9][a-z0-9_.-]*"
 
 
@@ -28,29 +29,6 @@ class Step:
     timeout_s: float | None = None
     parse: str | None = None         # a step parser of a suite (harness.suites)
     fail_pattern: str | None = None
-
-
-@dataclass(frozen=True)
-class Expectation:
-    outcome: str
-    kind: str | None = None
-    title: str | None = None         # regex searched in the report title
-    step: str | None = None
-    reason: str = ""
-
-    def describe(self) -> str:
-        if self.outcome == "report":
-            s = f"report {self.kind or ''} /{self.title or '.*'}/".replace("  ", " ")
-            return s + (f" at {self.step}" if self.step else "")
-        return self.outcome
-
-    def classes(self) -> set[str]:
-        """Report classes the kernel must be able to emit for this to mean anything."""
-        if self.outcome == "clean":
-            return {"*"}
-        if self.outcome == "report" and self.kind:
-            return {self.kind}
-        return set()
 
 
 @dataclass(frozen=True)

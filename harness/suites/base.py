@@ -5,31 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from harness.model.cell import Subtest
+
 # reads a file of the built kernel's source tree (path relative to the tree); None if absent
 SourceReader = Callable[[str], "str | None"]
-
-
-@dataclass(frozen=True)
-class Subtest:
-    """One subtest of a step that runs a test suite."""
-
-    name: str
-    result: str            # "pass", "fail", "skip", "fail (-22)", ...
-    detail: str = ""
-
-    @property
-    def passed(self) -> bool:
-        return self.result == "pass"
-
-    @property
-    def skipped(self) -> bool:
-        return self.result == "skip"
-
-    def to_json(self) -> dict:
-        d = {"name": self.name, "result": self.result}
-        if self.detail:
-            d["detail"] = self.detail
-        return d
 
 
 @dataclass
