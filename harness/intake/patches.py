@@ -43,12 +43,16 @@ def _bad_path(p: str) -> bool:
     return p != "/dev/null" and (p.startswith("/") or ".." in Path(p).parts)
 
 
-def vet_patch(series: str, path: Path) -> str:
-    """Reject what `git am` should never see; returns the subject line."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise PatchError(f"series {series}: cannot read patch {path}: {exc.strerror}") from None
+# Unicode controls that reorder how code displays (CVE-2021-42574, "Trojan
+# Source"): a reviewer would read another program than the compiler does
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def vet_text(data: bytes, where: str) -> str:
+    """Reject what `git am` should never see; returns the subject line.
+
+    `where` names the patch in messages, e.g. "series 'x': file '0001-a.patch'".
+    """
     text = data.decode("utf-8", errors="replace")
     subject = ""
     in_subject = False
@@ -62,20 +66,33 @@ def vet_patch(series: str, path: Path) -> str:
             subject = line[len("Subject:"):].strip()
             in_subject = True
         if line.startswith("GIT binary patch") or (line.startswith("Binary files ") and " differ" in line):
-            raise PatchError(f"series {series}: patch {path.name} line {n}: binary content is not accepted")
+            raise PatchError(f"{where} line {n}: binary content is not accepted")
         m = _DIFF_PATH.match(line)
         if m:
             saw_diff = saw_diff or line.startswith("diff --git")
             for p in filter(None, m.groups()):
                 if _bad_path(p):
-                    raise PatchError(f"series {series}: patch {path.name} line {n}: "
-                                     f"path {p!r} points outside the kernel tree")
+                    raise PatchError(f"{where} line {n}: path {p!r} points outside the kernel tree")
+        if line.startswith("+") and _BIDI.search(line):
+            raise PatchError(f"{where} line {n}: adds a Unicode bidirectional control character "
+                             f"(U+{ord(_BIDI.search(line).group()):04X}), which makes code read "
+                             "differently from what compiles")
     if b"\0" in data:
-        raise PatchError(f"series {series}: patch {path.name}: contains NUL bytes (binary?)")
+        raise PatchError(f"{where}: contains NUL bytes (binary?)")
     if not saw_diff:
-        raise PatchError(f"series {series}: patch {path.name} has no `diff --git` section "
+        raise PatchError(f"{where} is not a patch: it has no `diff --git` section "
                          "(expected `git format-patch` output)")
     return subject
+
+
+def vet_patch(series: str, path: Path, listed_at: str = "") -> str:
+    """vet_text for a patch file of a series folder; returns the subject line."""
+    where = f"series {series!r}: file {path.name!r}" + (f" (listed at {listed_at})" if listed_at else "")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PatchError(f"{where}: cannot read it: {exc.strerror}") from None
+    return vet_text(data, where)
 
 
 def read_series(series_dir: Path, series: str) -> list[Patch]:
@@ -90,9 +107,12 @@ def read_series(series_dir: Path, series: str) -> list[Patch]:
             continue
         name = name.split()[0]  # quilt allows options (-p1) after the name
         p = folder / name
+        if p == sfile:
+            raise PatchError(f"series {series}: {sfile}:{n}: the series file lists itself "
+                             f"({name!r}); it names the patch files, it is not one")
         if _bad_path(name) or not p.is_file():
             raise PatchError(f"series {series}: {sfile}:{n}: patch file {name!r} not found in {folder}")
-        subject = vet_patch(series, p)
+        subject = vet_patch(series, p, listed_at=f"{sfile}:{n}")
         patches.append(Patch(series=series, path=p, sha256=sha256_file(p), subject=subject))
     return patches
 
