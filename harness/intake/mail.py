@@ -118,24 +118,31 @@ class AmPatch:
 
 
 def am_patch(lmsg: "b4.LoreMessage", mail: Mail, where: str) -> AmPatch:
-    """The message as `b4 am` writes it (headers cleaned, transfer encoding
-    undone, scissors honoured), without adding review trailers: the gate tests
-    the patch as posted. Keeps format-patch's `From <commit>` line when known."""
-    try:
-        am = lmsg.get_am_message(add_trailers=False, allowbadchars=True)
-    except (ValueError, OSError) as exc:
-        raise PatchError(f"{where}: `git mailinfo` cannot read this message: {exc}") from None
-    if mail.synthetic_id:
-        del am["Message-Id"]
+    """The message as `git am` input: its From/Date/Subject/Message-Id and the
+    body b4 decoded (transfer encoding undone, the text or patch part of a
+    MIME mail), without review trailers (the gate tests the patch as posted).
+
+    Not b4's get_am_message(): it passes the body through an mbox with
+    `From ` lines mangled to `>From `, which then stay in the commit message.
+    Keeps format-patch's `From <commit>` line when known.
+    """
+    if not lmsg.body:
+        raise PatchError(f"{where}: no text part to read a patch from")
+    am = EmailMessage(policy=b4.emlpolicy)
+    for name in ("From", "Date", "Subject"):
+        if mail.msg[name] is not None:
+            am[name] = b4.LoreMessage.clean_header(str(mail.msg[name]))
+    if not mail.synthetic_id:
+        am["Message-Id"] = f"<{lmsg.msgid}>"
+    am.set_payload(lmsg.body, charset="utf-8")
     buf = io.BytesIO()
     b4.save_git_am_mbox([am], buf)
     data = buf.getvalue()
     if mail.commit:
         data = data.replace(b"From git@z Thu Jan  1 00:00:00 1970\n",
                             f"From {mail.commit} Mon Sep 17 00:00:00 2001\n".encode(), 1)
-    return AmPatch(data=data, subject=subject_prefix(str(am["Subject"])).subject,
-                   author=b4.LoreMessage.clean_header(str(am["From"])),
-                   date=str(am["Date"] or ""))
+    subject, author, date = mail_identity(data)
+    return AmPatch(data=data, subject=subject or lmsg.subject, author=author, date=date)
 
 
 def mail_identity(raw: bytes) -> tuple[str, str, str]:

@@ -92,17 +92,15 @@ def parse_mbox(data: bytes, origin: str) -> Series:
 
 
 def _patch(lm: "b4.LoreMessage", by_id: dict[str, Mail], k: int, n: int, revision: int,
-           where: str) -> SeriesPatch:
-    mail = by_id.get(lm.msgid)
-    if mail is None:    # b4 copied it from an older revision (partial reroll)
-        mail = by_id[lm.msgid] if lm.msgid in by_id else next(iter(by_id.values()))
+           where: str, numbered: bool = True) -> SeriesPatch:
+    mail = by_id[lm.msgid]    # a partial reroll's copy from an older revision keeps its Message-Id
     label = f"{where}: patch {k}/{n} {lm.subject!r} (message at line {mail.line})"
     am = am_patch(lm, mail, label)
     vet_text(am.data, label)
     return SeriesPatch(index=k, filename=patch_filename(k, am.subject or lm.subject), data=am.data,
                        subject=am.subject or lm.subject, author=am.author, date=am.date,
-                       commit=mail.commit, message_id=mail.message_id, number=k, total=n,
-                       revision=revision)
+                       commit=mail.commit, message_id=mail.message_id, number=k if numbered else None,
+                       total=n if numbered else None, revision=revision)
 
 
 def _unnumbered(patch_msgs, by_id: dict[str, Mail], box, where: str, origin: str) -> Series:
@@ -115,13 +113,14 @@ def _unnumbered(patch_msgs, by_id: dict[str, Mail], box, where: str, origin: str
                              f"(messages at lines {seen[lm.subject].line} and {by_id[lm.msgid].line}): "
                              "a resend or two series in one file; keep one")
         seen[lm.subject] = by_id[lm.msgid]
-    revs = {lm.revision for lm in ordered}
+    revs = {lm.lsubject.revision for lm in ordered}   # b4 renumbers resends by date; the subject says
     if len(revs) > 1:
         raise InputError(f"{where}: unnumbered patches of different revisions ("
                          + ", ".join(f"v{r}" for r in sorted(revs)) + "): keep one revision")
     n = len(ordered)
-    patches = tuple(_patch(lm, by_id, k, n, ordered[0].revision, where) for k, lm in enumerate(ordered, 1))
-    return Series(patches=patches, source="mbox", origin=origin, revision=ordered[0].revision,
+    rev = ordered[0].lsubject.revision
+    patches = tuple(_patch(lm, by_id, k, n, rev, where, numbered=False) for k, lm in enumerate(ordered, 1))
+    return Series(patches=patches, source="mbox", origin=origin, revision=rev,
                   notes=(f"{n} unnumbered patches taken in file order",))
 
 

@@ -146,15 +146,36 @@ def variant_key(source: SourceTree, patches: list[Patch]) -> str:
     return sha256_text(source.base_commit + "".join(p.sha256 for p in patches))
 
 
-def apply_variant(source: SourceTree, variant: str, series_list, series_dir: Path,
-                  limit: int | None = None) -> AppliedVariant:
-    """Make `harness/<variant>` = base + the series; returns its commit.
+def read_extra(paths) -> list[Patch]:
+    """Patch files given one by one (a gate's series stacked on a variant);
+    their `series` is the folder holding them."""
+    out = []
+    for i, path in enumerate(paths, 1):
+        path = Path(path)
+        subject = vet_patch(path.parent.name, path, listed_at=f"stacked patch {i}/{len(paths)}")
+        out.append(Patch(series=path.parent.name, path=path, sha256=sha256_file(path), subject=subject))
+    return out
 
-    On any failure the repository is returned to its base: no half-applied tree.
+
+def variant_patches(series_list, series_dir: Path, extra_patches=(), limit: int | None = None) -> list[Patch]:
+    """Every patch of a variant in the order it applies: its series, then the
+    stacked patch files; `limit` keeps the first N of them all."""
+    patches = [p for s in series_list for p in read_series(series_dir, s)] + read_extra(extra_patches)
+    return patches[:limit]
+
+
+def apply_variant(source: SourceTree, variant: str, series_list, series_dir: Path,
+                  limit: int | None = None, extra_patches=(), stacked_on: str = "") -> AppliedVariant:
+    """Make `harness/<variant>` = base + the series (+ extra patch files); returns its commit.
+
+    `extra_patches` go after the series: a gate's series stacked on the
+    configured variant `stacked_on` (named in errors). On any failure,
+    an interrupt included, the repository is returned to its base: no
+    half-applied tree, no am session, no branch of the failed variant.
     """
-    patches = [p for s in series_list for p in read_series(series_dir, s)]
-    if limit is not None:
-        patches = patches[:limit]
+    in_series = [p for s in series_list for p in read_series(series_dir, s)]
+    patches = (in_series + read_extra(extra_patches))[:limit]
+    n_series = len(in_series)
     key = variant_key(source, patches)
     repo = source.repo
     branch = f"harness/{variant}"
@@ -172,22 +193,47 @@ def apply_variant(source: SourceTree, variant: str, series_list, series_dir: Pat
         # a leftover am session from a killed run would block the next one
         git(repo, "am", "--abort", check=False)
         git(repo, "checkout", "-q", "-f", "-B", branch, source.base_commit)
-        for i, p in enumerate(patches, 1):
-            proc = run(["git", "-C", str(repo), "am", "-q", "--committer-date-is-author-date",
-                        "--keep-cr", str(p.path)], check=False, env=GIT_ENV)
-            if proc.returncode != 0:
-                detail = _failed_hunk(repo, p.path)
-                git(repo, "am", "--abort", check=False)
-                git(repo, "checkout", "-q", "-f", source.base_commit)
-                git(repo, "branch", "-D", branch, check=False)
-                state.pop(variant, None)
-                write_json(state_file, state)
-                raise PatchError(f"variant {variant}: series {p.series}: patch {p.path.name} "
-                                 f"({i}/{len(patches)}, {p.subject!r}) does not apply: {detail}")
-        commit = git(repo, "rev-parse", "HEAD")
+        try:
+            for i, p in enumerate(patches, 1):
+                proc = run(["git", "-C", str(repo), "am", "-q", "--committer-date-is-author-date",
+                            "--keep-cr", str(p.path)], check=False, env=GIT_ENV)
+                if proc.returncode != 0:
+                    onto = git(repo, "rev-parse", "HEAD")
+                    detail = _failed_hunk(repo, p.path)
+                    raise PatchError(_not_applying(variant, source, series_list, p, i, n_series,
+                                                   len(patches), len(extra_patches), onto, stacked_on,
+                                                   detail))
+            commit = git(repo, "rev-parse", "HEAD")
+        except BaseException:
+            git(repo, "am", "--abort", check=False)
+            git(repo, "checkout", "-q", "-f", "--detach", source.base_commit)
+            git(repo, "branch", "-D", branch, check=False)
+            state.pop(variant, None)
+            write_json(state_file, state)
+            raise
         state[variant] = {"key": key, "commit": commit}
         write_json(state_file, state)
     return AppliedVariant(variant, commit, tuple(patches), key)
+
+
+def _not_applying(variant: str, source: SourceTree, series_list, p: Patch, i: int, n_series: int,
+                  n_all: int, n_stacked: int, onto: str, stacked_on: str, detail: str) -> str:
+    """Which patch, which file and hunk, and on which base (variant, commit)."""
+    base = f"{source.name} {source.base_commit[:12]}"
+    if i > n_series:      # a stacked patch: number it within the stacked series
+        k, n = i - n_series, n_stacked
+        on = stacked_on or "the variant"
+        below = f" + {', '.join(series_list)}" if series_list else ""
+        return (f"variant {variant}: patch {k}/{n} {_bare(p.subject)!r} (file {p.path.name!r}) does not apply "
+                f"on {on} ({base}{below}, commit {onto[:12]}): {detail}")
+    return (f"variant {variant}: series {p.series}: patch {p.path.name!r} ({i}/{n_all}, {p.subject!r}) "
+            f"does not apply on {base}" + (f" + {i - 1} earlier patch(es) (commit {onto[:12]})" if i > 1 else "")
+            + f": {detail}")
+
+
+def _bare(subject: str) -> str:
+    """A subject without its [PATCH ...] prefixes."""
+    return re.sub(r"^(\s*\[[^]]*\])+\s*", "", subject)
 
 
 def checkout(source: SourceTree, commit: str) -> None:
