@@ -179,7 +179,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 def patch_filename(index: int, subject: str) -> str:
     """`git format-patch`'s naming: 0001-dma-buf-fix-the-thing.patch (52 chars of subject)."""
-    slug = _UNSAFE.sub("-", subject).strip("-.")[:52].rstrip("-.") or "patch"
+    slug = re.sub(r"\.{2,}", ".", _UNSAFE.sub("-", subject)).strip("-.")[:52].rstrip("-.") or "patch"
     return f"{index:04d}-{slug}.patch"
 
 
