@@ -6,6 +6,7 @@ the slow ones apply the fixture series on the real cached 6.12 source."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import textwrap
 from pathlib import Path
@@ -20,6 +21,7 @@ from harness.intake.folder import read_folder
 from harness.intake.gitrange import read_git_range
 from harness.intake.mbox import read_mbox
 from harness.intake.patches import apply_variant, variant_patches
+from harness.intake.series import Series
 from harness.intake.source import prepare_source
 from harness.intake.stack import variant_with_series
 from tests.test_intake_range import commit, kernel_repo, sh, snapshot
@@ -128,7 +130,7 @@ def test_patch_that_does_not_apply_names_patch_file_hunk_and_base(project):
         apply(cfg, v, tmp / "cache")
     msg = str(exc.value)
     assert "variant gate-x: patch 2/2 'a: twenty'" in msg, msg
-    assert f"file {p2.filename!r}" in msg and "a.c" in msg
+    assert f"file {p2.filename!r}" in msg and "a.c: hunk at line 17 does not match" in msg
     assert f"on patched (k {src.base_commit[:12]} + s1, commit " in msg
     # nothing half-applied: back on the base, no am session, no branch, clean
     assert git(src.repo, "rev-parse", "HEAD") == src.base_commit
@@ -201,3 +203,21 @@ def test_fixture_series_does_not_apply_on_inline_lock(cfg, source_tree, tmp_path
     assert not (repo / ".git/rebase-apply").exists()
     assert not git(repo, "branch", "--list", f"harness/{v.name}")
     subprocess.run(["git", "-C", str(repo), "diff", "--quiet", "HEAD"], check=True)
+
+
+def test_git_range_series_rebuilt_elsewhere_from_its_stored_folder(project):
+    """repro: the stored series plus any tree that has BASE; a missing tree is named."""
+    cfg, linux, tmp = project
+    sh(linux, "checkout", "-q", "-b", "feature", "v6.12")
+    commit(linux, "a.c", "int line5;\n", "int line_five;\n", "a: five")
+    s = read_git_range("v6.12..feature", linux)
+    stored = Series.load(s.write_to(tmp / "results" / "series"))
+    moved = tmp / "elsewhere"
+    subprocess.run(["git", "clone", "-q", str(linux), str(moved)], check=True)
+    shutil.rmtree(linux)
+    with pytest.raises(InputError, match=r"comes from the git tree '.*linux', which is not here"):
+        variant_with_series(cfg, "plain", stored, store=tmp / "store")
+    v = variant_with_series(cfg, "plain", stored, store=tmp / "store", tree=moved)
+    src = prepare_source(cfg.sources[v.source], tmp / "cache")
+    applied = apply_variant(src, v.name, v.series, cfg.series_dir, extra_patches=v.extra_patches)
+    assert git(src.repo, "log", "-1", "--format=%s", applied.commit) == "a: five"

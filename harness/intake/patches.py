@@ -139,6 +139,9 @@ def _failed_hunk(repo: Path, patch: Path) -> str:
         if m:
             details.append(f"{m.group(1)}: {m.group(2)}")
     rejected = [l for l in out.splitlines() if l.startswith("Applying patch") or "Rejected hunk" in l]
+    # "file X" only where no hunk line names X already
+    details = [d for d in details if not (d.startswith("file ") and any(
+        e.startswith(d[5:] + ":") for e in details))]
     return "; ".join(dict.fromkeys(details + rejected)) or out.strip()[-800:]
 
 

@@ -32,23 +32,34 @@ def stored_series(series: Series, store: Path | None = None) -> Path:
     return folder
 
 
-def range_source(cfg: HarnessConfig, series: Series) -> str:
-    """Register "the user's tree at BASE" as a source; returns its name."""
-    if not (series.tree and series.base_commit):
-        raise InputError(f"series {series.origin!r} has no tree and base commit (not a git range)")
+def range_source(cfg: HarnessConfig, series: Series, tree: Path | None = None) -> str:
+    """Register "the user's tree at BASE" as a source; returns its name.
+
+    `tree`: another git tree that has BASE (repro on another machine, where
+    the user's tree is not: any clone of the kernel with that commit).
+    """
+    if not series.base_commit:
+        raise InputError(f"series {series.origin!r} has no base commit (not a git range)")
+    where = Path(tree).expanduser().resolve() if tree else Path(series.tree or "")
+    if not (where / ".git").exists():
+        raise InputError(f"series {series.origin!r}: its base {series.base_commit[:12]} comes from the git "
+                         f"tree {str(where)!r}, which is not here; give a kernel git tree that has it")
     name = f"range-{series.base_commit[:12]}"
-    cfg.sources[name] = SourceSpec(name=name, git=GitRef(url=series.tree, ref=series.base_commit))
+    cfg.sources[name] = SourceSpec(name=name, git=GitRef(url=str(where), ref=series.base_commit))
     return name
 
 
 def variant_with_series(cfg: HarnessConfig, on: str | None, series: Series, name: str | None = None,
-                        upto: int | None = None, store: Path | None = None) -> Variant:
+                        upto: int | None = None, store: Path | None = None,
+                        tree: Path | None = None) -> Variant:
     """Register (and return) the variant `on` + `series` (its first `upto` patches).
 
     `on` defaults to the config's default variant. The name defaults to
     `<on>+<series key>` (`@<upto>` for a prefix); a configured variant of that
     name is never replaced. Prefixes share the stored patch files and differ
     only in `patch_limit`, as bisection prefixes of a configured variant do.
+    `tree`: for a git-range series, where to find its BASE if not in the
+    tree it was read from (see range_source).
     """
     base = cfg.variant(on)
     if not series.patches:
@@ -63,7 +74,7 @@ def variant_with_series(cfg: HarnessConfig, on: str | None, series: Series, name
     known = cfg.variants.get(name)
     if known is not None and not known.stacked_on:
         raise InputError(f"variant name {name!r} is a configured variant ({cfg.file}); choose another name")
-    source = range_source(cfg, series) if series.source == "git-range" else base.source
+    source = range_source(cfg, series, tree) if series.source == "git-range" else base.source
     folder = stored_series(series, store)
     # on a variant that is itself stacked, its stacked patches stay below ours
     files = tuple(base.extra_patches) + tuple(folder / p.filename for p in series.patches)
