@@ -156,3 +156,15 @@ def test_losing_a_feature_breaks_the_written_expectation():
     the contract expects it to run."""
     d = classify(cell("clean"), cell("n/a", detail="kernel lacks inline lock"), Expectation("clean"))
     assert d.verdict == "changed" and d.expectation == "violated" and d.fails_gate
+
+
+def test_typed_cells_and_missing_signatures():
+    class Typed:     # a typed cell result: anything whose to_json() is the summary.json cell
+        def __init__(self, d):
+            self.d = d
+
+        def to_json(self):
+            return self.d
+    nosig = {"kind": "WARNING", "title": "WARNING in f", "signature": ""}
+    assert classify(Typed(cell("clean")), Typed(cell("report", nosig))).new_signatures == ("WARNING|WARNING in f",)
+    assert classify(cell("report", nosig), cell("report", nosig)).verdict == "unchanged"

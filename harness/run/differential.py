@@ -66,13 +66,18 @@ class CellDiff:
 
 
 def signatures(cell: dict) -> dict[str, str]:
-    """signature -> title of the cell's reports (the title stands in for a missing signature)."""
+    """signature -> title of the cell's reports (kind|title stands in for a
+    missing signature, as the run comparison keys reports)."""
     out: dict[str, str] = {}
     for r in cell.get("reports") or []:
-        sig = r.get("signature") or r.get("title") or ""
-        if sig:
-            out.setdefault(sig, r.get("title") or sig)
+        sig = r.get("signature") or f"{r.get('kind')}|{r.get('title')}"
+        out.setdefault(sig, r.get("title") or sig)
     return out
+
+
+def _as_dict(cell) -> dict:
+    """A summary.json cell: the dict itself, or a typed cell result's to_json()."""
+    return cell if isinstance(cell, dict) else cell.to_json()
 
 
 def compare(base: dict, head: dict) -> tuple[str, str, tuple[str, ...], tuple[str, ...]]:
@@ -131,8 +136,10 @@ def classify(base: dict, head: dict, expectation: Expectation | None = None) -> 
 
     `expectation`: the scenario's written expectation for the base variant,
     or None when it has none of its own (a `default:` entry is not written
-    for that variant and does not count).
+    for that variant and does not count). The cells are summary.json dicts
+    or objects with to_json() giving one.
     """
+    base, head = _as_dict(base), _as_dict(head)
     verdict, why, new, gone = compare(base, head)
     flaky = bool(base.get("flaky") or head.get("flaky"))
     intermittent = _first_attempt_failed(head)
