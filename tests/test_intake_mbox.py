@@ -204,4 +204,5 @@ def test_partial_reroll_is_completed_from_the_older_revision():
     s = parse_mbox(b"".join(v1) + v2_3.encode(), "reroll.mbox")
     assert s.revision == 2 and [p.subject for p in s.patches] == SUBJECTS
     assert [p.message_id.split(".")[1] for p in s.patches] == ["v1-1", "v1-2", "v2-3"]
+    assert [p.revision for p in s.patches] == [1, 1, 2]
     assert any("partial reroll" in n for n in s.notes)

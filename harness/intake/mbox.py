@@ -78,15 +78,16 @@ def parse_mbox(data: bytes, origin: str) -> Series:
                      + ", ".join(f"v{r}" for r in older) + " skipped")
     if lser.partial_reroll:
         notes.append(f"v{newest} is a partial reroll: missing patches taken from an older revision")
-    replies = [lm for lm in box.followups]
-    if replies:
-        notes.append(f"{len(replies)} repl{'y' if len(replies) == 1 else 'ies'} skipped")
+    if box.followups:
+        n = len(box.followups)
+        notes.append(f"{n} repl{'y' if n == 1 else 'ies'} skipped")
     cover = box.covers.get(newest)
     if cover is None and lser.has_cover and lser.patches[0] is not None:
         cover = lser.patches[0]
     patches = []
     for k, lm in enumerate(lser.patches[1:], 1):
-        patches.append(_patch(lm, by_id, k, lser.expected, newest, where))
+        # a partial reroll's patch copied from an older revision is that revision's
+        patches.append(_patch(lm, by_id, k, lser.expected, lm.reroll_from_revision or lm.revision, where))
     return Series(patches=tuple(patches), source="mbox", origin=origin, revision=newest,
                   cover_subject=cover.subject if cover is not None else None, notes=tuple(notes))
 
