@@ -221,3 +221,12 @@ def test_git_range_series_rebuilt_elsewhere_from_its_stored_folder(project):
     src = prepare_source(cfg.sources[v.source], tmp / "cache")
     applied = apply_variant(src, v.name, v.series, cfg.series_dir, extra_patches=v.extra_patches)
     assert git(src.repo, "log", "-1", "--format=%s", applied.commit) == "a: five"
+
+
+def test_stored_series_is_rewritten_when_edited(tmp_path):
+    from harness.intake.stack import stored_series
+    s = read_folder(FIX / "fence-signal-twice")
+    folder = stored_series(s, tmp_path)
+    f = folder / s.patches[0].filename
+    f.write_bytes(f.read_bytes() + b"\n")
+    assert stored_series(s, tmp_path) == folder and Series.load(folder) == s

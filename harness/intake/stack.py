@@ -21,15 +21,18 @@ from pathlib import Path
 from harness.core.config import NAME, GitRef, HarnessConfig, SourceSpec, Variant, cache_root
 from harness.core.errors import InputError
 from harness.intake.patches import read_series
-from harness.intake.series import SERIES_JSON, Series
+from harness.intake.series import Series
 
 
 def stored_series(series: Series, store: Path | None = None) -> Path:
     """The folder holding the series' files, named by its content (written once)."""
     folder = (store or cache_root() / "series") / series.key[:16]
-    if not (folder / SERIES_JSON).is_file():
-        series.write_to(folder)
-    return folder
+    try:
+        if Series.load(folder).key == series.key:
+            return folder
+    except InputError:
+        pass    # not there yet, or edited since: (re)write it
+    return series.write_to(folder)
 
 
 def range_source(cfg: HarnessConfig, series: Series, tree: Path | None = None) -> str:
