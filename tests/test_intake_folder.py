@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -185,3 +186,16 @@ def test_read_series_arg_decides_by_what_it_is(tmp_path):
         read_series_arg(str(tmp_path / "nope.mbox"))
     with pytest.raises(InputError, match="not a git tree"):
         read_series_arg("v6.12..HEAD", tree=tmp_path)
+
+
+def test_traversal_and_binary_in_a_folder_name_the_file(tmp_path):
+    d = copy_folder(tmp_path)
+    name = (d / "series").read_text().split()[1]
+    f = d / name
+    f.write_text(f.read_text().replace("a/drivers/dma-buf/dma-fence.c", "a/../etc/shadow"))
+    with pytest.raises(PatchError, match=rf"file '{re.escape(name)}' \(listed at .*series:2\) line \d+: "
+                                         r"path '../etc/shadow' points outside the kernel tree"):
+        read_folder(d)
+    f.write_text((FOLDER / name).read_text().replace("diff --git", "GIT binary patch\ndiff --git", 1))
+    with pytest.raises(PatchError, match=rf"file '{re.escape(name)}' .*binary content is not accepted"):
+        read_folder(d)
