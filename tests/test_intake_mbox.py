@@ -206,3 +206,24 @@ def test_partial_reroll_is_completed_from_the_older_revision():
     assert [p.message_id.split(".")[1] for p in s.patches] == ["v1-1", "v1-2", "v2-3"]
     assert [p.revision for p in s.patches] == [1, 1, 2]
     assert any("partial reroll" in n for n in s.notes)
+
+
+def test_transfer_encoded_mail_is_decoded():
+    """Mail clients send patches quoted-printable or base64: git am input is the decoded text."""
+    import base64
+    import email
+    import email.policy
+    first = messages(FORMAT_PATCH)[0]
+    sep, raw = first.split(b"\n", 1)
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    body = msg.get_payload(decode=True)
+    del msg["Content-Transfer-Encoding"]
+    msg["Content-Transfer-Encoding"] = "base64"
+    msg.set_payload(base64.encodebytes(body).decode())
+    encoded = sep + b"\n" + msg.as_bytes()
+    assert b"diff --git" not in encoded
+    s = parse_mbox(with_first(encoded.decode()), "b64.mbox")
+    plain = read_mbox(FORMAT_PATCH)
+    tail = plain.patches[0].data.index(b"\ndiff --git")
+    assert s.patches[0].data.rstrip(b"\n").endswith(plain.patches[0].data[tail:].rstrip(b"\n"))
+    assert s.patches[0].subject == SUBJECTS[0]
