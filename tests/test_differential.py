@@ -51,6 +51,10 @@ TABLE = [
     (cell("report", FAULT), cell("hang", FAULT), "changed"),
     (cell("check-failed"), cell("hang"), "changed"),
     (cell("report", FAULT, WARN), cell("hang", FAULT), "changed"),
+    # a base cell the harness could not run is no baseline
+    (cell("error", detail="qemu failed"), cell("clean"), "changed"),
+    (cell("error", detail="qemu failed"), cell("hang"), "changed"),
+    (cell("error", detail="qemu failed"), cell("report", WARN), "regression"),
     # applicability
     (cell("n/a"), cell("clean"), "changed"),
     (cell("n/a"), cell("report", UAF), "regression"),

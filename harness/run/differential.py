@@ -13,7 +13,8 @@ Verdicts:
   or keeps only some of the base's signatures with the same outcome);
 - `changed`    a different crash for the same cell: base signatures gone and
   new ones instead, or the same signatures with another outcome (report ->
-  hang), or the cell became (in)applicable (n/a).
+  hang), or the cell became (in)applicable (n/a), or the base cell errored
+  (nothing to compare with: never `fixed`).
 
 Flaky cells (passed only on a retry) are marked, never silently passed: a
 series cell whose first attempt failed where the base cell is clean is an
@@ -34,6 +35,7 @@ from harness.scenarios.spec import Expectation
 VERDICTS = ("unchanged", "regression", "fixed", "changed")
 CLEAN = "clean"
 NA = "n/a"
+ERROR = "error"      # the harness failed the cell (build, QEMU), not the kernel
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,11 @@ def compare(base: dict, head: dict) -> tuple[str, str, tuple[str, ...], tuple[st
             return "changed", f"not applicable on the base; with the series {h_out}", new, gone
         return "changed", f"{b_out} on the base; not applicable with the series " \
                           f"({head.get('detail') or 'a feature is missing'})", new, gone
+    if b_out == ERROR and not new:
+        # the harness could not run the base cell: nothing to compare with, so
+        # nothing is "fixed" (a new crash signature is still a regression)
+        return "changed", f"the base cell errored ({base.get('detail') or 'no detail'}); with the series " \
+                          f"{h_out}: no comparison", new, gone
     if b_out == CLEAN:
         return "regression", f"clean on the base; with the series {h_out}" + \
             (f": {titles(new, h_sigs)}" if new else (f": {head.get('detail')}" if head.get("detail") else "")), \
