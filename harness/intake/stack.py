@@ -72,7 +72,7 @@ def variant_with_series(cfg: HarnessConfig, on: str | None, series: Series, name
                          f"(it has {len(series.patches)})")
     name = name or f"{base.name}+{series.key[:10]}" + (f"@{upto}" if upto is not None else "")
     # a configured name, plus `@` for prefixes as bisect names them (`x@2`)
-    if not re.fullmatch(NAME.replace("+-", "+@-"), name) or "@{" in name:
+    if not re.fullmatch(NAME.replace("+-", "+@-"), name):
         raise InputError(f"variant name {name!r}: use letters, digits and _.+-@ only")
     known = cfg.variants.get(name)
     if known is not None and not known.stacked_on:
