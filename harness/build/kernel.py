@@ -188,7 +188,8 @@ def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, forc
     say = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     source = prepare_source(cfg.sources[variant.source], cache)
     applied = patches_mod.apply_variant(source, variant.name, variant.series, cfg.series_dir,
-                                         variant.patch_limit)
+                                         variant.patch_limit, extra_patches=variant.extra_patches,
+                                         stacked_on=variant.stacked_on)
     compiler = compiler_version()
     ghash = guest_sources_hash(cfg.root)
     key = build_key(source, applied, profile, compiler, ghash)

@@ -63,6 +63,11 @@ class Variant:
     # (checked against the suites' features when the scenarios load)
     features: dict = field(default_factory=dict, hash=False, compare=False)
     line: int = 0
+    # patch files applied after the series: a series under test stacked on a
+    # configured variant (harness/intake/stack.py); the build key covers their
+    # content as it covers the series'
+    extra_patches: tuple[Path, ...] = ()
+    stacked_on: str = ""        # the configured variant extra_patches go on (named in errors)
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,23 @@ def _git(spec: SourceSpec, dest: Path) -> str:
     if read_json(dest / ".git" / "harness-source.json", {}).get("origin") == origin:
         return origin
     shutil.rmtree(dest, ignore_errors=True)
+    if Path(url).is_dir():
+        # a local repository (a git range's tree at its BASE): borrow its
+        # objects instead of copying them; only reads the user's repository
+        proc = run(["git", "clone", "-q", "--shared", "--no-checkout", url, str(dest)], check=False,
+                   env={"GIT_TERMINAL_PROMPT": "0"})
+        if proc.returncode != 0:
+            raise ConfigError(f"cannot clone {url}: {proc.stderr.strip()}",
+                              key=f"sources.{spec.name}.git", line=spec.line)
+        if git(dest, "rev-parse", "-q", "--verify", f"{ref}^{{commit}}", check=False) == "":
+            shutil.rmtree(dest, ignore_errors=True)
+            raise ConfigError(f"{ref!r} is not a commit in {url}", key=f"sources.{spec.name}.git",
+                              line=spec.line)
+        git(dest, "checkout", "-q", "-B", "base", ref)
+        git(dest, "config", "gc.auto", "0")
+        git(dest, "tag", "-f", "harness-base")
+        write_json(dest / ".git" / "harness-source.json", {"origin": origin})
+        return origin
     proc = run(["git", "clone", "-q", "--depth", "1", "--branch", ref, url, str(dest)],
                check=False, env={"GIT_TERMINAL_PROMPT": "0"})
     if proc.returncode != 0:
