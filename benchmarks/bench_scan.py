@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.detect.scanner import scan_file  # noqa: E402
+from harness.detect import scan_file  # noqa: E402
 
 NOISE = [
     "ACPI: PCI Interrupt Link [LNKA] enabled at IRQ 11",

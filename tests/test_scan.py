@@ -14,8 +14,8 @@ import pytest
 
 from harness.detect import formats as scan_formats
 from harness.cli.scan import register as add_cli
-from harness.detect.scanner import (Report, ScanError, normalize_title, prefilter_hits, scan_file,
-                                    scan_lines, scan_text)
+from harness.detect import Report, ScanError, normalize_title, scan_file, scan_lines, scan_text
+from harness.detect.prefilter import prefilter_hits
 
 FIX = Path(__file__).parent / "fixtures" / "scan"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.detect.scanner import scan_text
+from harness.detect import scan_text
 
 CRASH_MIN = 0.97
 TITLE_MIN = 0.80

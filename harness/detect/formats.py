@@ -139,13 +139,17 @@ class ReportClass:
 
     ``formats`` are tried against the report text; the one whose title regex
     matches earliest wins (ties: table order).  ``ignore`` lists regexes that
-    make a line containing the header *not* a report start.
+    make a line containing the header *not* a report start.  ``free_text``:
+    the header is words that firmware, boot loaders and programs print too
+    (``WARNING:``); a header line is then a kernel report only with the shape
+    of one of the formats (a title regex matches it), see :mod:`harness.detect.headers`.
     """
 
     header: str
     kind: str
     formats: tuple[Format, ...]
     ignore: tuple[str, ...] = ()
+    free_text: bool = False
 
 
 def warning_stack(*skip: str) -> Stack:
@@ -509,6 +513,7 @@ REPORT_CLASSES: tuple[ReportClass, ...] = (
             Format(title=r"BUG:\s*(?:\n|$)", fmt="BUG: corrupted", corrupted=True),
         ),
         ignore=(r"ODEBUG:", r"Boot_DEBUG:", r"xlog_status:", r"DEBUG:", r"BUG: no syscalls can create resource"),
+        free_text=True,
     ),
     ReportClass(
         header="WARNING:",
@@ -602,6 +607,7 @@ REPORT_CLASSES: tuple[ReportClass, ...] = (
             r"(?i)warning: .* uses (deprecated v2 capabilities|wireless extensions)",
             r"XFS \(\w+\): WARNING",
         ),
+        free_text=True,
     ),
     ReportClass(
         header="INFO:",
@@ -649,6 +655,7 @@ REPORT_CLASSES: tuple[ReportClass, ...] = (
             r"INFO: sys_.* is not present in /proc/kallsyms", r"INFO: no syscalls can create resource",
             r"rmt_storage:INFO:", r"_INFO:",
         ),
+        free_text=True,
     ),
     ReportClass(
         header="Unable to handle kernel",

@@ -1,0 +1,27 @@
+"""The prefilter: finds candidate lines in a raw chunk of bytes without
+decoding or looking at each line (most of a console log is never decoded).
+
+It must see every line that can start a report (``tests/test_scan.py``
+checks each header of the format table) and every harness step marker.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["PREFILTER_RX", "PREFILTER_NEEDLES", "STAMPED", "prefilter_hits"]
+
+PREFILTER_RX = re.compile(
+    rb"[BWIUKPVSHOAC](?:UG|ARN|NFO:|BSAN:|nable to handle|ernel panic|ANIC|FS: (?:Busy|Close)|YZF|ARNESS-STEP"
+    rb"|ops: |nternal error|nhandled fault|lignment trap|ooting the kernel|FI failure)"
+)
+# Lines with a kernel timestamp (optionally behind the harness's host stamp).
+STAMPED = re.compile(rb"(?m)^(?:\[host[^\]\n]*\] ?)?(?:<[0-9]+>)?\[ *[0-9]+\.[0-9]+\]")
+PREFILTER_NEEDLES = (b"general protection", b"stack segment", b"panic", b"divide error", b"divide_error",
+                     b"invalid opcode", b"unregister_netdevice", b"unreferenced object", b"fatal error")
+
+
+def prefilter_hits(text: str) -> bool:
+    """True when the prefilter would look at a line holding *text* (tests)."""
+    b = text.encode()
+    return bool(PREFILTER_RX.search(b)) or any(n in b for n in PREFILTER_NEEDLES)
