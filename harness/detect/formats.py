@@ -223,7 +223,7 @@ SKIP_FRAMES = (
     "__phys_addr",
     # debug objects, locking primitives and lockdep
     "debug_object", "timer_is_static_object", "work_is_static_object", "__might_fault",
-    "print_unlock", "imbalance_bug", "lockdep", "bh_enable", "bh_disable", "perf_trace",
+    "print_unlock", "imbalance_bug", "lockdep", "^_*print_(?:lock|held_locks|circular|deadlock|collision|bfs|usage)", "bh_enable", "bh_disable", "perf_trace",
     "lock_acquire", "lock_release", "lock_class", "mark_lock", "(reacquire|mark)_held_locks",
     "raw_spin_rq", "spin_lock", "spin_trylock", "spin_unlock", "read_lock", "read_trylock",
     "write_lock", "write_trylock", "read_unlock", "write_unlock", "^down$", "down_read",
@@ -467,7 +467,8 @@ REPORT_CLASSES: tuple[ReportClass, ...] = (
                    report=r"BUG: lock held when returning to user space(?:.*\n)+?.*leaving the kernel with locks still held(?:.*\n)+?.*at: (?:<PC> +)?<FUNC>",
                    fmt="BUG: lock held when returning to user space in {1}", no_stack_trace=True),
             Format(kind="LOCKDEP", title=r"BUG: bad unlock balance detected!", fmt="BUG: bad unlock balance in {1}",
-                   stack=Stack(parts=(rx(r"<PC> +<FUNC>"), rx(CALL_TRACE), PARSE_STACK))),
+                   stack=Stack(parts=(rx(r"<PC> +<FUNC>"), rx(CALL_TRACE), PARSE_STACK),
+                               parts2=(rx(CALL_TRACE), PARSE_STACK))),
             Format(kind="LOCKDEP", title=r"BUG: held lock freed!", report=r"BUG: held lock freed!(?:.*\n)+?.*<PC> +<FUNC>",
                    fmt="BUG: held lock freed in {1}"),
             Format(kind="BAD_PAGE", title=r"BUG: Bad rss-counter state", fmt="BUG: Bad rss-counter state",
@@ -581,8 +582,11 @@ REPORT_CLASSES: tuple[ReportClass, ...] = (
                    fmt="WARNING: kernel stack regs has bad '{1}' value", no_stack_trace=True),
             Format(kind="STACK", title=r"WARNING: kernel stack frame pointer at [0-9a-f]+ in [^ ]* has bad value",
                    fmt="WARNING: kernel stack frame pointer has bad value", no_stack_trace=True),
+            # A fault while printing the lock's name cuts the report before
+            # its "at:" line: the frame then comes from the fault's trace.
             Format(kind="LOCKDEP", title=r"WARNING: bad unlock balance detected!", fmt="WARNING: bad unlock balance in {1}",
-                   stack=Stack(parts=(rx(r"<PC> +<FUNC>"), rx(CALL_TRACE), PARSE_STACK))),
+                   stack=Stack(parts=(rx(r"<PC> +<FUNC>"), rx(CALL_TRACE), PARSE_STACK),
+                               parts2=(rx(CALL_TRACE), PARSE_STACK))),
             Format(kind="LOCKDEP", title=r"WARNING: held lock freed!",
                    report=r"WARNING: held lock freed!(?:.*\n)+?.*at:(?: <PC>)? +<FUNC>",
                    fmt="WARNING: held lock freed in {1}"),

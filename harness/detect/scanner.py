@@ -83,6 +83,9 @@ class _Open:
         # Free text without a kernel timestamp: a report only if kernel
         # evidence (a trace, a frame, registers) follows (headers.py).
         self.provisional = provisional
+        self.has_trace = False  # saw a call trace or a frame
+        self.successor: _Open | None = None  # the next report of this context, begun while open
+        self.report: Report | None = None
 
     def accepts(self, line: Line) -> bool:
         if line.ctx == self.ctx:
@@ -99,6 +102,16 @@ class _Open:
             return True
         return False
 
+    def cut_short(self) -> bool:
+        """Was this report cut before its trace, in the middle of a line
+        (``is trying to release lock (`` when printing the lock's name
+        faulted)?  Without caller ids this is how a report nested in another
+        one's printing is told from one of another CPU."""
+        if self.has_trace:
+            return False
+        last = next((ln.text for ln in reversed(self.lines) if ln.text.strip()), "")
+        return any(last.count(o) > last.count(c) for o, c in ("()", "[]", "{}"))
+
     def add(self, line: Line) -> None:
         self.lines.append(line)
         self.last_seen = line.no
@@ -109,6 +122,8 @@ class _Open:
             return
         if self.provisional and EVIDENCE.search(text):
             self.provisional = False
+        if not self.has_trace and ("+0x" in text or "race:" in text):
+            self.has_trace = True
         if _BODY.search(text) or line.questionable:
             if not self.tail:
                 self.last_body = line.no
@@ -129,6 +144,7 @@ class Scanner:
         self.recent: list[Line] = []  # a few lines before the current one
         self.kernel_prefixed = 0  # timestamped lines seen so far
         self.lookback = None  # (buf, lo, hi, lineno): skipped lines before the current one
+        self.pending: list[_Open] = []  # closed reports waiting for their successor's attribution
 
     # -- per line -------------------------------------------------------
     def line(self, raw: str, no: int) -> None:
@@ -164,18 +180,26 @@ class Scanner:
                 cur.ended = False
                 self._feed(cur, ln)
             else:
+                new = _Open(cls, ln, self.step, self._preamble(ctx), provisional)
                 for rep in list(self.open):
                     if rep.ctx != ctx:
                         continue
-                    if ctx in ("", "console") or rep.ended:
+                    if rep.successor is None:
+                        rep.successor = new
+                    if rep.ended or (ctx in ("", "console") and not rep.cut_short()):
                         self._close(rep)
-                    else:
-                        # Same task/CPU: syzkaller reads on past a second
-                        # report for the first one's title; so do we, but
-                        # its body ends here.
+                    elif not rep.tail:
+                        # Same task/CPU (or, without caller ids, a report cut
+                        # short by a fault while printing it): syzkaller reads
+                        # on past a second report for the first one's title;
+                        # so do we, but its body ends here.
+                        if ctx in ("", "console"):
+                            rep.last_body = rep.lines[-1].no  # the cut line is its last
                         rep.tail = True
                         self._feed(rep, ln)
-                self.open.append(_Open(cls, ln, self.step, self._preamble(ctx), provisional))
+                    else:
+                        self._close(rep)
+                self.open.append(new)
         else:
             for rep in list(self.open):
                 if not rep.accepts(ln):
@@ -256,11 +280,30 @@ class Scanner:
             self.open.remove(rep)
             if rep.provisional:
                 return  # free text without a kernel shape: not a report
-            self.reports.append(assemble(rep.cls, rep.lines, rep.preamble, rep.step,
-                                         rep.last_body, rep.min_lines))
+            rep.report = assemble(rep.cls, rep.lines, rep.preamble, rep.step, rep.last_body, rep.min_lines)
+            self.reports.append(rep.report)
+            rep.lines, rep.preamble = rep.lines[:1], []  # keep memory flat
+            if rep.successor is not None:
+                self.pending.append(rep)
+
+    def _inherit(self) -> None:
+        """A report without a "Modules linked in:" line (lockdep, KASAN,
+        sleeping-in-atomic reports print none) takes the module list and the
+        last unloaded module from the report the kernel printed next in its
+        context while it was open (the oops it led to, or that cut it short):
+        module state is the kernel's, and nothing was unloaded in between.
+        Latest first, so that a chain of such reports passes the list back."""
+        for rep in sorted(self.pending, key=lambda o: o.lines[0].no, reverse=True):
+            r, src = rep.report, rep.successor.report
+            if src is not None and not r.modules_linked and r.last_unloaded is None:
+                r.modules_linked = list(src.modules_linked)
+                r.modules_unloading = list(src.modules_unloading)
+                r.last_unloaded = src.last_unloaded
+        self.pending.clear()
 
     def finish(self) -> list[Report]:
         self._close_all()
+        self._inherit()
         self.reports.sort(key=lambda r: r.start_line)
         return self.reports
 
