@@ -40,10 +40,15 @@ def _title_text(lines: list[Line], min_lines: int) -> str:
 
 
 def assemble(cls: F.CompiledClass, lines: list[Line], preamble: list[Line], step: str | None,
-             last_body: int, min_lines: int) -> Report:
+             last_body: int, min_lines: int, cut: bool = False) -> Report:
+    """*cut*: the report is its header line alone, at the end of the log."""
     text = _title_text(lines, min_lines)
     d = describe(text, cls)
     reason = d.corrupted or corrupted_reason(d.title, text, d.fmt)
+    if cut and d.fmt is None and cls.spec.free_text:
+        # "INFO: t": the log ends in the middle of a header line whose words
+        # are not a known title; it is a report cut short, not a title.
+        d.title, reason = f"{cls.spec.header} corrupted", "report cut at the end of the log"
     title = normalize_title(d.title)
     alts = []
     for a in d.alts:

@@ -18,7 +18,8 @@ PREFILTER_RX = re.compile(
 # Lines with a kernel timestamp (optionally behind the harness's host stamp).
 STAMPED = re.compile(rb"(?m)^(?:\[host[^\]\n]*\] ?)?(?:<[0-9]+>)?\[ *[0-9]+\.[0-9]+\]")
 PREFILTER_NEEDLES = (b"general protection", b"stack segment", b"panic", b"divide error", b"divide_error",
-                     b"invalid opcode", b"unregister_netdevice", b"unreferenced object", b"fatal error")
+                     b"invalid opcode", b"unregister_netdevice", b"unreferenced object", b"fatal error",
+                     b"hard LOCKUP")
 
 
 def prefilter_hits(text: str) -> bool:

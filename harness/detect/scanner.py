@@ -94,7 +94,7 @@ class _Open:
 
     def continues(self, text: str) -> bool:
         """Does a header line belong to this report rather than start one?"""
-        if is_continuation(text):
+        if is_continuation(text) or any(r.search(text) for r in self.cls.continued_by):
             return True
         if text.startswith("unreferenced object") and self.leak_objects == 0 \
                 and "memory leak" in self.lines[0].text:
@@ -145,6 +145,8 @@ class Scanner:
         self.kernel_prefixed = 0  # timestamped lines seen so far
         self.lookback = None  # (buf, lo, hi, lineno): skipped lines before the current one
         self.pending: list[_Open] = []  # closed reports waiting for their successor's attribution
+        self.stamped_seen = False  # a kernel-timestamped line came before the current one
+        self.first_text: str | None = None  # the log's first non-empty line
 
     # -- per line -------------------------------------------------------
     def line(self, raw: str, no: int) -> None:
@@ -160,9 +162,15 @@ class Scanner:
                 self._close_all()
                 self._remember(ln)
                 return
+        if self.first_text is None and text.strip():
+            self.first_text = text
+        cls = match_header(text) if text else None
+        if cls is not None and cls.spec.kind == "REBOOT" and not self.stamped_seen \
+                and F.BOOT_START.search(self.first_text or ""):
+            cls = None  # the log's first boot, after its firmware: no kernel ran before
         if ctx:
             self.kernel_prefixed += 1
-        cls = match_header(text) if text else None
+            self.stamped_seen = True
         provisional = False
         if cls is not None and not ctx:
             if self.kernel_prefixed >= _PREFIXED_LOG and cls.spec.kind not in _UNSTAMPED_KINDS:
@@ -275,12 +283,13 @@ class Scanner:
         for rep in list(self.open):
             self._close(rep)
 
-    def _close(self, rep: _Open) -> None:
+    def _close(self, rep: _Open, at_eof: bool = False) -> None:
         if rep in self.open:
             self.open.remove(rep)
             if rep.provisional:
                 return  # free text without a kernel shape: not a report
-            rep.report = assemble(rep.cls, rep.lines, rep.preamble, rep.step, rep.last_body, rep.min_lines)
+            rep.report = assemble(rep.cls, rep.lines, rep.preamble, rep.step, rep.last_body, rep.min_lines,
+                                  cut=at_eof and sum(1 for ln in rep.lines if ln.text.strip()) == 1)
             self.reports.append(rep.report)
             rep.lines, rep.preamble = rep.lines[:1], []  # keep memory flat
             if rep.successor is not None:
@@ -302,7 +311,8 @@ class Scanner:
         self.pending.clear()
 
     def finish(self) -> list[Report]:
-        self._close_all()
+        for rep in list(self.open):
+            self._close(rep, at_eof=True)
         self._inherit()
         self.reports.sort(key=lambda r: r.start_line)
         return self.reports
@@ -314,6 +324,12 @@ class Scanner:
             buf = buf.replace(b"\x00", b"")
         pos = 0
         n = len(buf)
+        if self.first_text is None:
+            for raw in buf[:65536].split(b"\n"):
+                text = split_prefix(raw.decode("utf-8", "replace").rstrip("\r"))[1]
+                if text.strip():
+                    self.first_text = text
+                    break
         if self.kernel_prefixed < _PREFIXED_LOG:
             self.kernel_prefixed += len(STAMPED.findall(buf, 0, 65536))
         next_hit: dict[bytes, int] = {}
@@ -351,6 +367,8 @@ class Scanner:
             if start < pos:
                 start = pos
             skipped = buf.count(b"\n", pos, start)
+            if not self.stamped_seen and start > pos and STAMPED.search(buf, pos, start):
+                self.stamped_seen = True
             if skipped:
                 self.lineno += skipped
                 self.skipped(self.lineno + 1)
