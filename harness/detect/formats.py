@@ -12,6 +12,13 @@ the same crash reported elsewhere.  The format facts (which lines the kernel
 prints, which title each gets) were learnt from reading syzkaller's
 ``pkg/report``; the code and the table layout here are our own.
 
+Why this module is long: it is data, not logic -- one entry per kernel
+report format (about 130 of them, each a title regex, a title template and
+where its frame comes from) plus the lists of generic frames that never name
+a bug.  Split across files the table would lose what makes it readable: one
+place to look up what a header becomes, in the order the formats are tried.
+The machinery that applies it lives in the small modules next to it.
+
 Regex macros, expanded by :func:`rx`:
 
 ``<PC>``    a bracketed code address, ``[<ffffffff81234567>]``
@@ -154,6 +161,7 @@ class ReportClass:
     ignore: tuple[str, ...] = ()
     free_text: bool = False
     continued_by: tuple[str, ...] = ()  # header lines that belong to a report of this class
+    needs_evidence: bool = False  # a report only if evidence follows (a Go panic's goroutine dump)
 
 
 def warning_stack(*skip: str) -> Stack:
@@ -746,7 +754,7 @@ REPORT_CLASSES: tuple[ReportClass, ...] = (
         kind="PANIC",
         formats=(Format(title=r"rust_kernel: panicked", report=r"rust_kernel: panicked at [^\n]*?\n(.+?)\n",
                         fmt="{1} in {2}",
-                        stack=Stack(parts=(rx(CALL_TRACE), PARSE_STACK), skip=(re.escape("__rustc::rust_begin_unwind"),))),),
+                        stack=Stack(parts=(rx(CALL_TRACE), PARSE_STACK), skip=("rust_begin_unwind",))),),
     ),
     ReportClass(
         header="kernel BUG",
@@ -867,10 +875,11 @@ REPORT_CLASSES: tuple[ReportClass, ...] = (
         formats=(Format(title=r"Oops: [0-9a-f]{4} \[#", fmt="Oops in {1}", stack=_rip_then_trace()),),
         ignore=(r"^(?!.*Oops: (?:[0-9a-f]{4}|\w+: [0-9a-f]{4}) \[#)",),
     ),
-    # Go runtime and fuzzer tooling failures (seen in fuzzing consoles).
+    # Go runtime and fuzzer tooling failures (seen in fuzzing consoles): only with
+    # the Go runtime's dump after them (any program may print "panic: ...").
     ReportClass(header="fatal error:", kind="TOOL",
                 formats=(Format(title=r"^fatal error:", fmt="go runtime error", no_stack_trace=True),),
-                ignore=(r"ALSA", r"fatal error: cannot create timer"), free_text=True),
+                ignore=(r"ALSA", r"fatal error: cannot create timer"), free_text=True, needs_evidence=True),
     ReportClass(header="SYZFAIL:", kind="TOOL",
                 formats=(Format(title=r"SYZFAIL:(.*)", fmt="SYZFAIL:{1}", no_stack_trace=True),)),
     ReportClass(header="SYZFATAL:", kind="TOOL",
@@ -884,6 +893,7 @@ REPORT_CLASSES: tuple[ReportClass, ...] = (
         ),
         ignore=(r"_panic:", r"xlog_status:", r"ddb\.onpanic:", r"evtlog_status:"),
         free_text=True,
+        needs_evidence=True,
     ),
 )
 

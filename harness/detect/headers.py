@@ -8,10 +8,14 @@ the shape of a kernel report: one of the class's title formats matches the
 line itself (``WARNING: CPU: 0 PID: 1 at file.c:12 func+0x1/0x2``,
 ``WARNING: suspicious RCU usage``, ``BUG: KASAN: ...``, or a bare ``INFO:``
 cut short).  An unshaped line
-printed by the kernel (it carries a kernel timestamp) is still a report, as
-syzkaller counts it; an unshaped line without one is a report only if kernel
-evidence follows it in its context (:data:`EVIDENCE`: a call trace, a
-``func+0x1a/0x80`` frame, a register line, ``Modules linked in:``).
+printed by the kernel as a message of its own (a kernel timestamp, then the
+header word: ``WARNING: foo``) is still a report, as syzkaller counts it.  Any
+other unshaped line -- no kernel timestamp (firmware, boot loaders, CI
+harnesses, programs), or the word inside a kernel message after its prefix
+(``RETBleed: WARNING: ...``, ``arch_timer: WARNING: Please fix your
+firmware``) -- is a report only if kernel evidence follows it in its context
+(:data:`EVIDENCE`: a call trace, a frame line, a register line,
+``Modules linked in:``).
 """
 
 from __future__ import annotations
@@ -20,14 +24,16 @@ import re
 
 from harness.detect import formats as F
 
-__all__ = ["TABLE", "match_header", "is_continuation", "shaped", "EVIDENCE"]
+__all__ = ["TABLE", "match_header", "is_continuation", "needs_evidence", "shaped", "own_message", "EVIDENCE"]
 
 TABLE = F.compile_table()
 
 EVIDENCE = re.compile(
     r"^(?:Call [Tt]race:|Backtrace:|Modules linked in:|RIP: [0-9a-f]{4}:|pc : |NIP: |epc : )"
-    r"|\b[A-Za-z_][A-Za-z0-9_.]*\+0x[0-9a-f]+/0x[0-9a-f]+\b"
+    r"|^\s*(?:\? )?(?:\[<?[0-9a-f]+>?\] )*\(?[A-Za-z_][A-Za-z0-9_.]*\+0x[0-9a-f]+/0x[0-9a-f]+\b"  # a frame line
+    r"| from \[<[0-9a-f]+>\] \("  # arm: "[<c0123456>] (foo) from [<c0234567>] (bar+0x10/0x20)"
     r"|^CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: "
+    r"|^goroutine [0-9]+ \[|^runtime stack:"  # the Go runtime's dump after "panic:"/"fatal error:"
 )
 
 
@@ -51,3 +57,23 @@ def shaped(cls: F.CompiledClass, text: str) -> bool:
 def is_continuation(text: str) -> bool:
     """A header printed in the course of the report already open."""
     return any(r.search(text) for r in F.CONTINUATION_HEADERS)
+
+
+def own_message(cls: F.CompiledClass, ctx: str, text: str) -> bool:
+    """A kernel message (timestamped) that starts with the header word."""
+    return bool(ctx) and text.startswith(cls.spec.header)
+
+
+def needs_evidence(cls: F.CompiledClass, ctx: str, text: str) -> bool:
+    """Is the header line *text* a report only if kernel evidence follows?
+
+    Free text without a kernel's shape (see the module docstring), a class
+    that always needs it (a Go "panic:"), and a header line without a kernel
+    timestamp that does not start its line (indented or quoted: a crash
+    report pasted into a commit message, a mail, a test's output) -- the
+    kernel prints its report headers as messages of their own."""
+    if cls.spec.needs_evidence:
+        return True
+    if not shaped(cls, text) and not own_message(cls, ctx, text):
+        return True
+    return not ctx and not text[:1].isalnum()

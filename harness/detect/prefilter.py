@@ -16,7 +16,9 @@ PREFILTER_RX = re.compile(
     rb"|ops: |nternal error|nhandled fault|lignment trap|ooting the kernel|FI failure)"
 )
 # Lines with a kernel timestamp (optionally behind the harness's host stamp).
-STAMPED = re.compile(rb"(?m)^(?:\[host[^\]\n]*\] ?)?(?:<[0-9]+>)?\[ *[0-9]+\.[0-9]+\]")
+STAMPED = re.compile(rb"(?m)^(?:\[host[^\]\n]*\] ?)?(?:<[0-9]+>)?\[ *[0-9]+\.[0-9]+\]"
+                     rb"|^[A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} \S+ kernel: "
+                     rb"|^\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4}\] ")
 PREFILTER_NEEDLES = (b"general protection", b"stack segment", b"panic", b"divide error", b"divide_error",
                      b"invalid opcode", b"unregister_netdevice", b"unreferenced object", b"fatal error",
                      b"hard LOCKUP")

@@ -4,7 +4,8 @@ caller id) and what is left of it.
 Line prefixes understood (and stripped): the harness's host timestamp
 ``[host +12.345] ``, syslog levels ``<6>``, kernel timestamps
 ``[   12.345678]`` optionally followed by a caller id ``[ T123]``/``[  C1]``,
-and syslog's ``Nov 29 12:00:00 host kernel: ``.  A line's *context* is ""
+syslog's ``Nov 29 12:00:00 host kernel: `` and dmesg's ``--ctime``/``iso``
+stamps.  A line's *context* is ""
 (no kernel timestamp: firmware, user space, or a log printed without
 timestamps), "console" (a timestamp only) or the caller id ("T123"/"C1"):
 lines of one caller id belong to one report (CONFIG_PRINTK_CALLER keeps
@@ -24,6 +25,11 @@ _CONSOLE_PREFIX = re.compile(
     r"\[ *[0-9]+\.[0-9]+\](?: ?(\[ *[CT][0-9]+\]))?(?: |$)"
 )
 _SYSLOG_PREFIX = re.compile(r"^[A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} \S+ kernel: ")
+# dmesg --ctime ("[Sat Nov 29 12:00:00 2025] ") and --time-format iso ("2025-11-29T12:00:00,123456+00:00 ")
+_DMESG_TIME_PREFIX = re.compile(
+    r"^(?:\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4}\]"
+    r"|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}[,.][0-9]+[+-][0-9:]{4,5}) "
+)
 _QUESTIONABLE = re.compile(r"^(?:\[<[0-9a-f]+>\])? ?\? ")
 STEP = re.compile(r"HARNESS-STEP(-END)?: *(\S.*?)\s*$")
 
@@ -49,7 +55,7 @@ def split_prefix(line: str) -> tuple[str, str]:
         ctx = m.group(1)
         ctx = ctx[1:-1].strip() if ctx else "console"
         return ctx, line[m.end():]
-    m = _SYSLOG_PREFIX.match(line)
+    m = _SYSLOG_PREFIX.match(line) or _DMESG_TIME_PREFIX.match(line)
     if m:
         return "console", line[m.end():]
     return "", line

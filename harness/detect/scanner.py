@@ -24,7 +24,7 @@ from typing import Iterable
 
 from harness.detect import formats as F
 from harness.detect.assemble import assemble
-from harness.detect.headers import EVIDENCE, is_continuation, match_header, shaped
+from harness.detect.headers import EVIDENCE, is_continuation, match_header, needs_evidence
 from harness.detect.prefilter import PREFILTER_NEEDLES, PREFILTER_RX, STAMPED
 from harness.detect.prefix import STEP, Line, make_line, split_prefix
 from harness.detect.report import Report
@@ -177,11 +177,11 @@ class Scanner:
                 # In a log whose kernel lines carry timestamps, an unstamped
                 # line is user-space output (a program printing "WARNING: ...").
                 cls = None
-            elif not shaped(cls, text):
-                if any(rep.ctx == ctx for rep in self.open):
-                    cls = None  # free text inside a report: part of its body
-                else:
-                    provisional = True
+        if cls is not None and needs_evidence(cls, ctx, text):
+            if any(rep.ctx == ctx for rep in self.open):
+                cls = None  # free text inside a report: part of its body
+            else:
+                provisional = True
         if cls is not None:
             cur = self._current(ctx)
             if cur is not None and cur.continues(text):
