@@ -1,21 +1,26 @@
 """Which line starts a report, and whether it has a kernel's shape.
 
 A line holding a class's ``header`` (and none of its ``ignore`` regexes)
-starts a report of that class.  For classes whose header is free text that
-firmware, boot loaders, test harnesses and programs print too (``WARNING:``,
-``BUG:``, ``INFO:`` ...; ``ReportClass.free_text``), the line must also have
-the shape of a kernel report: one of the class's title formats matches the
-line itself (``WARNING: CPU: 0 PID: 1 at file.c:12 func+0x1/0x2``,
-``WARNING: suspicious RCU usage``, ``BUG: KASAN: ...``, or a bare ``INFO:``
-cut short).  An unshaped line
-printed by the kernel as a message of its own (a kernel timestamp, then the
-header word: ``WARNING: foo``) is still a report, as syzkaller counts it.  Any
-other unshaped line -- no kernel timestamp (firmware, boot loaders, CI
-harnesses, programs), or the word inside a kernel message after its prefix
-(``RETBleed: WARNING: ...``, ``arch_timer: WARNING: Please fix your
-firmware``) -- is a report only if kernel evidence follows it in its context
-(:data:`EVIDENCE`: a call trace, a frame line, a register line,
-``Modules linked in:``).
+starts a report of that class, if the line is the kernel's:
+
+- For classes whose header is free text that firmware, boot loaders, test
+  harnesses and programs print too (``WARNING:``, ``BUG:``, ``INFO:`` ...;
+  ``ReportClass.free_text``) the line must have the shape of a kernel report:
+  a title format of its class matches the line (``WARNING: CPU: 0 PID: 1 at
+  file.c:12 func+0x1/0x2``, ``WARNING: suspicious RCU usage``, ``BUG: KASAN:
+  ...``, a bare ``INFO:`` cut short), or it is a kernel message of its own
+  (a kernel timestamp, then the word: ``WARNING: foo``, which syzkaller
+  counts too).
+- A line without a kernel timestamp must start with the header's message
+  (not indented or quoted: a crash pasted in a commit message is not one).
+
+Any other such line -- free text without a timestamp (firmware, boot
+loaders, CI harnesses, programs), the word inside a kernel message after its
+prefix (``RETBleed: WARNING: ...``), a quoted header, a Go ``panic:`` -- is
+a report only if evidence follows it in its context (:data:`EVIDENCE`: a
+call trace, a frame line, a register line, ``Modules linked in:``, a
+goroutine dump).  The scanner keeps such a report provisional and drops it
+if none comes.
 """
 
 from __future__ import annotations
