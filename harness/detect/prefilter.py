@@ -12,8 +12,8 @@ import re
 __all__ = ["PREFILTER_RX", "PREFILTER_NEEDLES", "STAMPED", "prefilter_hits"]
 
 PREFILTER_RX = re.compile(
-    rb"[BWIUKPVSHOAC](?:UG|ARN|NFO:|BSAN:|nable to handle|ernel panic|ANIC|FS: (?:Busy|Close)|YZF|ARNESS-STEP"
-    rb"|ops: |nternal error|nhandled fault|lignment trap|ooting the kernel|FI failure)"
+    rb"[BWIUKPVSHOA](?:UG|ARN|NFO:|BSAN:|nable to handle|ernel panic|ANIC|FS: (?:Busy|Close)|YZF|ARNESS-STEP"
+    rb"|ops: |nternal error|nhandled fault|lignment trap|ooting the kernel)"
 )
 # Lines with a kernel timestamp (optionally behind the harness's host stamp).
 STAMPED = re.compile(rb"(?m)^(?:\[host[^\]\n]*\] ?)?(?:<[0-9]+>)?\[ *[0-9]+\.[0-9]+\]"
@@ -21,7 +21,7 @@ STAMPED = re.compile(rb"(?m)^(?:\[host[^\]\n]*\] ?)?(?:<[0-9]+>)?\[ *[0-9]+\.[0-
                      rb"|^\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4}\] ")
 PREFILTER_NEEDLES = (b"general protection", b"stack segment", b"panic", b"divide error", b"divide_error",
                      b"invalid opcode", b"unregister_netdevice", b"unreferenced object", b"fatal error",
-                     b"hard LOCKUP")
+                     b"hard LOCKUP", b"CFI failure")
 
 
 def prefilter_hits(text: str) -> bool:
