@@ -15,7 +15,8 @@ PREFILTER_RX = re.compile(
     rb"[BWIUKPVSHOA](?:UG|ARN|NFO:|BSAN:|nable to handle|ernel panic|ANIC|FS: (?:Busy|Close)|YZF|ARNESS-STEP"
     rb"|ops: |nternal error|nhandled fault|lignment trap|ooting the kernel|atchdog detected hard)"
 )
-# Lines with a kernel timestamp (optionally behind the harness's host stamp).
+# Lines with a kernel timestamp (optionally behind the harness's host stamp),
+# syslog's "host kernel: " and dmesg --ctime stamps.
 STAMPED = re.compile(rb"(?m)^(?:\[host[^\]\n]*\] ?)?(?:<[0-9]+>)?\[ *[0-9]+\.[0-9]+\]"
                      rb"|^[A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} \S+ kernel: "
                      rb"|^\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4}\] ")
