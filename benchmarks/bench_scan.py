@@ -2,27 +2,29 @@
 
 Writes a realistic console log (boot and runtime noise, kernel timestamps,
 harness step markers, a few crash reports sprinkled in) of at least
-``--size-mb`` MB to a temporary file, scans it with ``harness.scan.scan_file``
-(streaming) and prints MB/s and the peak RSS.  Targets (issue 4): >= 50 MB/s
-on one core, memory independent of the log size.
+``--size-mb`` MB to a temporary file, scans it with ``harness.detect.scan_file``
+(streaming, in a fresh interpreter per run) and prints the median MB/s (of
+wall time, and of CPU time, steadier on a shared machine) and the peak RSS.  Targets (issue 4): >= 50 MB/s on one core, memory independent
+of the log size.  ``--compare ROOT`` scans the same log with another
+checkout too, runs alternating, so that before/after figures are measured
+side by side on this (shared, noisy) machine.
 
-    python3 benchmarks/bench_scan.py [--size-mb 200] [--keep PATH]
+    python3 benchmarks/bench_scan.py [--size-mb 200] [--repeat 3] [--compare ../arch] [--keep PATH]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import json
 import random
-import resource
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from harness.detect.scanner import scan_file  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 NOISE = [
     "ACPI: PCI Interrupt Link [LNKA] enabled at IRQ 11",
@@ -90,10 +92,34 @@ def write_log(path: Path, size_mb: int, reports: int) -> tuple[int, int]:
     return written, count
 
 
+CHILD = """
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[1])
+from harness.detect import scan_file
+t0, c0 = time.perf_counter(), time.process_time()
+reports = scan_file(sys.argv[2])
+dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+print(json.dumps({"seconds": dt, "cpu_seconds": cpu, "reports": len(reports),
+                  "titles": sorted({r.title for r in reports}),
+                  "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def run_child(root: Path, log: Path) -> dict:
+    """Scan in a fresh interpreter: time without imports, peak RSS of the scan."""
+    out = subprocess.run([sys.executable, "-c", CHILD, str(root), str(log)], check=True,
+                         capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size-mb", type=int, default=200)
     ap.add_argument("--reports", type=int, default=10)
+    ap.add_argument("--repeat", type=int, default=3, help="scans per implementation (median reported)")
+    ap.add_argument("--compare", metavar="ROOT",
+                    help="another checkout of the harness: scan the same log with it too, "
+                         "alternating runs, and print both medians side by side")
     ap.add_argument("--keep", metavar="PATH", help="write the log here and keep it")
     args = ap.parse_args()
     tmpdir = None
@@ -105,20 +131,28 @@ def main() -> int:
     t0 = time.perf_counter()
     size, planted = write_log(path, args.size_mb, args.reports)
     gen = time.perf_counter() - t0
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t0 = time.perf_counter()
-    reports = scan_file(path)
-    dt = time.perf_counter() - t0
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     mb = size / 1e6
-    print(f"log: {mb:.1f} MB ({path}), generated in {gen:.1f} s")
-    print(f"scan: {dt:.2f} s, {mb / dt:.1f} MB/s, {len(reports)} reports found of {planted} planted")
-    print(f"peak RSS: {rss / 1024:.1f} MiB (before scan {rss_before / 1024:.1f} MiB)")
-    titles = sorted({r.title for r in reports})
-    print("titles:", titles)
+    print(f"log: {mb:.1f} MB ({path}), generated in {gen:.1f} s, {planted} reports planted")
+    roots = {"this tree": ROOT}
+    if args.compare:
+        roots[f"compare ({args.compare})"] = Path(args.compare).resolve()
+    runs: dict[str, list[dict]] = {name: [] for name in roots}
+    for _ in range(args.repeat):
+        for name, root in roots.items():  # alternate, so load on the machine hits both alike
+            runs[name].append(run_child(root, path))
+    ok = True
+    for name, rs in runs.items():
+        secs = statistics.median(r["seconds"] for r in rs)
+        cpu = statistics.median(r["cpu_seconds"] for r in rs)
+        rss = max(r["rss_kib"] for r in rs) / 1024
+        each = ", ".join(f"{mb / r['seconds']:.0f}" for r in rs)
+        print(f"{name}: median {secs:.2f} s = {mb / secs:.1f} MB/s wall, {mb / cpu:.1f} MB/s of CPU time, "
+              f"over {len(rs)} runs ({each} MB/s wall); peak RSS {rss:.1f} MiB; "
+              f"{rs[0]['reports']} reports: {rs[0]['titles']}")
+    mine = runs["this tree"]
+    ok = mb / statistics.median(r["seconds"] for r in mine) >= 50 and mine[0]["reports"] == planted
     if tmpdir is not None:
         tmpdir.cleanup()
-    ok = mb / dt >= 50 and len(reports) == planted
     return 0 if ok else 1
 
 

@@ -16,10 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.detect.scanner import scan_text
+from harness.detect import scan_file, scan_text
 
-CRASH_MIN = 0.97
-TITLE_MIN = 0.80
+# Measured: 249/249 crash agreement, 247/249 titles (the two misses are x86
+# "page fault for address" reports that syzbot spells "kernel paging request";
+# we keep the kernel's words, with syzbot's spelling as an alternative title).
+CRASH_MIN = 1.0
+TITLE_MIN = 0.99
 
 
 def corpus_dir() -> Path | None:
@@ -88,3 +91,24 @@ def test_corpus_agreement():
         print("title misses:\n" + "\n".join(misses))
     assert crash >= CRASH_MIN
     assert title >= TITLE_MIN
+
+
+def test_corpus_with_nul_runs(tmp_path):
+    """Serial consoles emit NUL runs after a reset and around a panic: every
+    corpus log with ~10% NUL bytes added gives the same reports as without."""
+    root = corpus_dir()
+    if root is None:
+        pytest.skip("syzkaller-report corpus not found")
+    differ = []
+    for path in sorted(p for p in root.iterdir() if p.name.isdigit()):
+        _, log = parse_case(path)
+        lines = log.encode("utf-8", "surrogateescape").split(b"\n")
+        run = b"\x00" * max(64, len(log) // (10 * max(1, len(lines) // 8)))
+        noisy = b"\n".join(run + ln if i % 8 == 0 else ln for i, ln in enumerate(lines))
+        f = tmp_path / path.name
+        f.write_bytes(noisy)
+        want = [(r.title, r.start_line) for r in scan_text(log)]
+        got = [(r.title, r.start_line) for r in scan_file(f)]
+        if got != want:
+            differ.append(f"{path.name}: {want} != {got}")
+    assert not differ, "\n".join(differ)

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
-from harness.detect import ScanError, scan_bytes, scan_file
+from harness.detect import FileScan, scan_files
 from harness.detect.symbolize import Symbolizer, SymbolizeError
 from harness.cli import COMMANDS
+
+EPILOG = """\
+exit status:
+  0  every file was scanned and none holds a report
+  1  a report was found (in any file, even when another file could not be scanned)
+  2  no report was found and a file could not be scanned (missing, a directory,
+     binary), or a usage error; the other files are still scanned and listed
+     (--json: an entry with "error" for each file that could not be scanned)
+
+NUL bytes (serial consoles emit runs of them around resets) are ignored; a file
+is refused as binary only when its text, NULs left aside, is mostly control
+characters, or its magic says it is an ELF/zstd/zip file. gzip, bzip2 and xz
+logs are read directly."""
 
 
 def register(subparsers) -> None:
@@ -15,8 +29,9 @@ def register(subparsers) -> None:
         "scan",
         help=COMMANDS["scan"][1],
         description="Find every kernel report (oops, BUG, WARNING, KASAN, lockdep, hang, ...) "
-        "in console logs or dmesg text. Exit status: 0 no report, 1 reports found, "
-        "2 usage or read error.",
+        "in console logs or dmesg text.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("logs", nargs="+", metavar="LOG", help="log file(s); '-' reads standard input")
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per file")
@@ -27,6 +42,26 @@ def register(subparsers) -> None:
     p.set_defaults(func=cmd_scan)
 
 
+def exit_status(results: list[FileScan]) -> int:
+    """1 if any report, else 2 if any file could not be scanned, else 0."""
+    if any(r.reports for r in results):
+        return 1
+    return 2 if any(r.error for r in results) else 0
+
+
+def _line(path: str, r) -> str:
+    extra = [r.kind]
+    if r.module:
+        extra.append(f"module={r.module}")
+    if r.last_unloaded:
+        extra.append(f"last_unloaded={r.last_unloaded}")
+    if r.step:
+        extra.append(f"step={r.step}")
+    if r.corrupted:
+        extra.append("corrupted")
+    return f"{path}:{r.start_line}-{r.end_line}: {r.title} [{' '.join(extra)}]"
+
+
 def cmd_scan(args) -> int:
     symbolizer = None
     if args.vmlinux or args.module:
@@ -35,32 +70,20 @@ def cmd_scan(args) -> int:
         except SymbolizeError as e:
             print(f"harness scan: {e}", file=sys.stderr)
             return 2
-    results = []
-    errors = 0
-    found = 0
-    for path in args.logs:
-        try:
-            if path == "-":
-                reports = scan_bytes(sys.stdin.buffer.read())
-            else:
-                reports = scan_file(path)
-        except ScanError as e:
-            errors += 1
-            print(f"harness scan: {e}", file=sys.stderr)
-            results.append({"path": path, "error": str(e), "reports": []})
-            continue
-        if symbolizer is not None:
-            for r in reports:
+    results = scan_files(args.logs, read_stdin=sys.stdin.buffer.read)
+    for res in results:
+        if res.error:
+            print(f"harness scan: {res.error}", file=sys.stderr)
+        elif symbolizer is not None:
+            for r in res.reports:
                 symbolizer.symbolize_report(r)
-        found += len(reports)
-        results.append({"path": path, "reports": reports})
     if args.json:
         out = []
         for res in results:
-            item = {"path": res["path"], "reports": []}
-            if "error" in res:
-                item["error"] = res["error"]
-            for r in res["reports"]:
+            item: dict = {"path": res.path, "reports": []}
+            if res.error:
+                item["error"] = res.error
+            for r in res.reports:
                 d = r.to_json()
                 if not args.text:
                     d.pop("text", None)
@@ -70,18 +93,6 @@ def cmd_scan(args) -> int:
         sys.stdout.write("\n")
     else:
         for res in results:
-            for r in res["reports"]:
-                extra = []
-                if r.module:
-                    extra.append(f"module={r.module}")
-                if r.last_unloaded:
-                    extra.append(f"last_unloaded={r.last_unloaded}")
-                if r.step:
-                    extra.append(f"step={r.step}")
-                if r.corrupted:
-                    extra.append("corrupted")
-                tail = (" [" + " ".join(extra) + "]") if extra else ""
-                print(f"{res['path']}:{r.start_line}-{r.end_line}: {r.kind}: {r.title}{tail}")
-    if errors:
-        return 2
-    return 1 if found else 0
+            for r in res.reports:
+                print(_line(res.path, r))
+    return exit_status(results)

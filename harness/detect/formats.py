@@ -12,6 +12,13 @@ the same crash reported elsewhere.  The format facts (which lines the kernel
 prints, which title each gets) were learnt from reading syzkaller's
 ``pkg/report``; the code and the table layout here are our own.
 
+Why this module is long: it is data, not logic -- one entry per kernel
+report format (about 130 of them, each a title regex, a title template and
+where its frame comes from) plus the lists of generic frames that never name
+a bug.  Split across files the table would lose what makes it readable: one
+place to look up what a header becomes, in the order the formats are tried.
+The machinery that applies it lives in the small modules next to it.
+
 Regex macros, expanded by :func:`rx`:
 
 ``<PC>``    a bracketed code address, ``[<ffffffff81234567>]``
@@ -36,10 +43,11 @@ LOCKDEP        lockdep splats: deadlocks, bad unlock balance, held lock
                freed, inconsistent lock state, suspicious RCU usage ...
 WARNING        ``WARNING:`` splats (``------------[ cut here ]``)
 REFCOUNT       ``refcount_t`` warnings
+CFI            kernel Control Flow Integrity failures (kCFI)
 ODEBUG         debugobjects warnings
 LIST           list corruption (list_debug)
 KMEMLEAK       memory leaks (``unreferenced object``, ``BUG: memory leak``)
-HANG           hung task, task can't die, soft lockup, workqueue lockup
+HANG           hung task, task can't die, soft / hard lockup, workqueue lockup
 RCU_STALL      RCU CPU stall
 PANIC          ``Kernel panic - not syncing`` (when it stands on its own)
 TRAP           invalid opcode, divide error, int3, alignment trap
@@ -138,14 +146,22 @@ class ReportClass:
     """Reports that start with a line containing ``header``.
 
     ``formats`` are tried against the report text; the one whose title regex
-    matches earliest wins (ties: table order).  ``ignore`` lists regexes that
-    make a line containing the header *not* a report start.
+    matches earliest wins (ties: table order).  ``continued_by`` lists header
+    lines that the kernel prints in the course of such a report (a kCFI
+    failure goes on with an Oops or a WARNING) and so do not start a new one.  ``ignore`` lists regexes that
+    make a line containing the header *not* a report start.  ``free_text``:
+    the header is words that firmware, boot loaders and programs print too
+    (``WARNING:``); a header line is then a kernel report only with the shape
+    of one of the formats (a title regex matches it), see :mod:`harness.detect.headers`.
     """
 
     header: str
     kind: str
     formats: tuple[Format, ...]
     ignore: tuple[str, ...] = ()
+    free_text: bool = False
+    continued_by: tuple[str, ...] = ()  # header lines that belong to a report of this class
+    needs_evidence: bool = False  # a report only if evidence follows (a Go panic's goroutine dump)
 
 
 def warning_stack(*skip: str) -> Stack:
@@ -219,7 +235,7 @@ SKIP_FRAMES = (
     "__phys_addr",
     # debug objects, locking primitives and lockdep
     "debug_object", "timer_is_static_object", "work_is_static_object", "__might_fault",
-    "print_unlock", "imbalance_bug", "lockdep", "bh_enable", "bh_disable", "perf_trace",
+    "print_unlock", "imbalance_bug", "lockdep", "^_*print_(?:lock|held_locks|circular|deadlock|collision|bfs|usage)", "bh_enable", "bh_disable", "perf_trace",
     "lock_acquire", "lock_release", "lock_class", "mark_lock", "(reacquire|mark)_held_locks",
     "raw_spin_rq", "spin_lock", "spin_trylock", "spin_unlock", "read_lock", "read_trylock",
     "write_lock", "write_trylock", "read_unlock", "write_unlock", "^down$", "down_read",
@@ -332,6 +348,16 @@ PREAMBLE = re.compile(
 # Lines that end a report.
 TERMINATOR = re.compile(r"---\[ end (?:trace|Kernel panic)")
 
+# The first line of a log that starts at power-on: firmware and boot loader
+# banners.  The x86 decompressor's "Booting the kernel." in such a log, before
+# any kernel line, is its first boot, not an unexpected reboot.
+BOOT_START = re.compile(
+    r"^(?:SeaBIOS \(version|(?:\[[A-Z]+ *\] +)?coreboot-|U-Boot (?:SPL |TPL )?[0-9]{4}\.|"
+    r"NOTICE: +(?:Booting Trusted Firmware|BL[0-9]+:)|BdsDxe:|UEFI firmware|EFI stub:|iPXE |"
+    r"Starting depthcharge|OpenSBI v|GNU GRUB|Welcome to GRUB|early console in extract_kernel|"
+    r"Decompressing Linux)"
+)
+
 
 # --------------------------------------------------------------------------
 # The table
@@ -397,6 +423,7 @@ REPORT_CLASSES: tuple[ReportClass, ...] = (
                 title=r"BUG: KFENCE: (use-after-free|out-of-bounds) (read|write) in <FUNC>",
                 fmt="KFENCE: {1} {2} in {4}",
                 alt=("bad-access in {4}",),
+                no_stack_trace=True,  # its stack follows the header, with no "Call Trace:" line
                 stack=Stack(parts=(rx(r"BUG: KFENCE: (?:[a-z\- ]+) in <FUNC>"), PARSE_STACK)),
             ),
             Format(
@@ -412,6 +439,7 @@ REPORT_CLASSES: tuple[ReportClass, ...] = (
                 title=r"BUG: KFENCE: invalid (read|write) in <FUNC>",
                 fmt="KFENCE: invalid {1} in {3}",
                 alt=("bad-access in {3}",),
+                no_stack_trace=True,
                 stack=Stack(parts=(rx(r"BUG: KFENCE: (?:[a-z\- ]+) in <FUNC>"), PARSE_STACK)),
             ),
             Format(
@@ -463,7 +491,8 @@ REPORT_CLASSES: tuple[ReportClass, ...] = (
                    report=r"BUG: lock held when returning to user space(?:.*\n)+?.*leaving the kernel with locks still held(?:.*\n)+?.*at: (?:<PC> +)?<FUNC>",
                    fmt="BUG: lock held when returning to user space in {1}", no_stack_trace=True),
             Format(kind="LOCKDEP", title=r"BUG: bad unlock balance detected!", fmt="BUG: bad unlock balance in {1}",
-                   stack=Stack(parts=(rx(r"<PC> +<FUNC>"), rx(CALL_TRACE), PARSE_STACK))),
+                   stack=Stack(parts=(rx(r"<PC> +<FUNC>"), rx(CALL_TRACE), PARSE_STACK),
+                               parts2=(rx(CALL_TRACE), PARSE_STACK))),
             Format(kind="LOCKDEP", title=r"BUG: held lock freed!", report=r"BUG: held lock freed!(?:.*\n)+?.*<PC> +<FUNC>",
                    fmt="BUG: held lock freed in {1}"),
             Format(kind="BAD_PAGE", title=r"BUG: Bad rss-counter state", fmt="BUG: Bad rss-counter state",
@@ -490,6 +519,9 @@ REPORT_CLASSES: tuple[ReportClass, ...] = (
             Format(title=r"BUG: using ([a-z_]+)\(\) in preemptible",
                    fmt="BUG: using {1}() in preemptible code in {2}",
                    stack=_trace("dump_stack", "preemption", "preempt", "debug_", "processor_id", "this_cpu")),
+            Format(title=r"BUG: workqueue leaked atomic, lock or RCU",
+                   report=r"BUG: workqueue leaked atomic, lock or RCU(?:.*\n)+?.*workfn=([a-zA-Z0-9_]+)",
+                   fmt="BUG: workqueue leaked lock or atomic in {1}", no_stack_trace=True),
             Format(title=r"BUG: workqueue leaked lock or atomic",
                    report=r"BUG: workqueue leaked lock or atomic(?:.*\n)+?.*last function: ([a-zA-Z0-9_]+)\n",
                    fmt="BUG: workqueue leaked lock or atomic in {1}", no_stack_trace=True),
@@ -509,22 +541,23 @@ REPORT_CLASSES: tuple[ReportClass, ...] = (
             Format(title=r"BUG:\s*(?:\n|$)", fmt="BUG: corrupted", corrupted=True),
         ),
         ignore=(r"ODEBUG:", r"Boot_DEBUG:", r"xlog_status:", r"DEBUG:", r"BUG: no syscalls can create resource"),
+        free_text=True,
     ),
     ReportClass(
         header="WARNING:",
         kind="WARNING",
         formats=(
-            Format(kind="ODEBUG", title=r"WARNING: .*lib/debugobjects\.c.* (?:debug_print|debug_check|at)",
+            Format(kind="ODEBUG", title=r"WARNING: (?:.*lib/debugobjects\.c.* (?:debug_print|debug_check|at)|CPU: [0-9]+ PID: [0-9]+ at (?:debug_print|debug_check))",
                    fmt="WARNING: ODEBUG bug in {1}",
                    stack=warning_stack("debug_", "rcu", "hrtimer_", "timer_", "work_", "percpu_", "vunmap",
                                        "vfree", "__free_", "debug_check", "kobject_")),
-            Format(title=r"WARNING: .*mm/usercopy\.c.* (?:usercopy_warn|at)", fmt="WARNING: bad usercopy in {1}",
+            Format(title=r"WARNING: (?:.*mm/usercopy\.c.* (?:usercopy_warn|at)|CPU: [0-9]+ PID: [0-9]+ at usercopy_)", fmt="WARNING: bad usercopy in {1}",
                    stack=warning_stack("usercopy", "__check")),
-            Format(title=r"WARNING: .*lib/kobject\.c.* (?:kobject_|at)", fmt="WARNING: kobject bug in {1}",
+            Format(title=r"WARNING: (?:.*lib/kobject\.c.* (?:kobject_|at)|CPU: [0-9]+ PID: [0-9]+ at kobject_)", fmt="WARNING: kobject bug in {1}",
                    stack=warning_stack("kobject_")),
             Format(title=r"WARNING: .*fs/proc/generic\.c.* (?:proc_register|at)",
                    fmt="WARNING: proc registration bug in {1}", stack=warning_stack("proc_")),
-            Format(kind="REFCOUNT", title=r"WARNING: .*lib/refcount\.c.* (?:refcount_|at)",
+            Format(kind="REFCOUNT", title=r"WARNING: (?:.*lib/refcount\.c.* (?:refcount_|at)|CPU: [0-9]+ PID: [0-9]+ at refcount_)",
                    fmt="WARNING: refcount bug in {1}", stack=warning_stack("refcount", "kobject_")),
             Format(kind="LOCKDEP", title=r"WARNING: .*kernel/locking/lockdep\.c.*lock_",
                    fmt="WARNING: locking bug in {1}", stack=warning_stack("lock_sock", "release_sock")),
@@ -543,12 +576,14 @@ REPORT_CLASSES: tuple[ReportClass, ...] = (
             Format(title=r"WARNING: .* usb_submit_urb", fmt="WARNING in {1}/usb_submit_urb",
                    stack=warning_stack("usb_submit_urb", "usb_start_wait_urb", "usb_bulk_msg",
                                        "usb_interrupt_msg", "usb_control_msg")),
-            Format(kind="LIST", title=r"WARNING: .*lib/list_debug\.c", fmt="WARNING in {1}",
+            Format(kind="LIST", title=r"WARNING: (?:.*lib/list_debug\.c|CPU: [0-9]+ PID: [0-9]+ at __list_)", fmt="WARNING in {1}",
                    stack=warning_stack()),
             Format(title=r"WARNING: <SRC> at 0x\d+, CPU#\d+", fmt="WARNING in {2}", stack=warning_stack()),
             Format(title=r"WARNING: .* at <SRC> <FUNC>", fmt="WARNING in {3}", stack=warning_stack()),
             Format(title=r"WARNING: <SRC> at <FUNC>", fmt="WARNING in {3}", stack=warning_stack()),
             Format(title=r"WARNING: \[.*\] <SRC> at <FUNC>.*", fmt="WARNING in {3}", stack=warning_stack()),
+            # No file: line (no CONFIG_DEBUG_BUGVERBOSE, or __warn() of a kCFI failure).
+            Format(title=r"WARNING: CPU: [0-9]+ PID: [0-9]+ at <FUNC>", fmt="WARNING in {2}", stack=warning_stack()),
             Format(
                 kind="LOCKDEP",
                 title=r"WARNING: possible circular locking dependency detected",
@@ -576,8 +611,11 @@ REPORT_CLASSES: tuple[ReportClass, ...] = (
                    fmt="WARNING: kernel stack regs has bad '{1}' value", no_stack_trace=True),
             Format(kind="STACK", title=r"WARNING: kernel stack frame pointer at [0-9a-f]+ in [^ ]* has bad value",
                    fmt="WARNING: kernel stack frame pointer has bad value", no_stack_trace=True),
+            # A fault while printing the lock's name cuts the report before
+            # its "at:" line: the frame then comes from the fault's trace.
             Format(kind="LOCKDEP", title=r"WARNING: bad unlock balance detected!", fmt="WARNING: bad unlock balance in {1}",
-                   stack=Stack(parts=(rx(r"<PC> +<FUNC>"), rx(CALL_TRACE), PARSE_STACK))),
+                   stack=Stack(parts=(rx(r"<PC> +<FUNC>"), rx(CALL_TRACE), PARSE_STACK),
+                               parts2=(rx(CALL_TRACE), PARSE_STACK))),
             Format(kind="LOCKDEP", title=r"WARNING: held lock freed!",
                    report=r"WARNING: held lock freed!(?:.*\n)+?.*at:(?: <PC>)? +<FUNC>",
                    fmt="WARNING: held lock freed in {1}"),
@@ -602,6 +640,7 @@ REPORT_CLASSES: tuple[ReportClass, ...] = (
             r"(?i)warning: .* uses (deprecated v2 capabilities|wireless extensions)",
             r"XFS \(\w+\): WARNING",
         ),
+        free_text=True,
     ),
     ReportClass(
         header="INFO:",
@@ -631,6 +670,8 @@ REPORT_CLASSES: tuple[ReportClass, ...] = (
                             parts2=(rx(r"(?:apic_timer_interrupt|Exception stack|el1h_64_irq)"), PARSE_STACK),
                             skip=("apic_timer_interrupt", "rcu"), extractor="stall"),
             ),
+            Format(kind="RCU_STALL", title=r"INFO: rcu_tasks(?:_trace|_rude)? detected stalls",
+                   fmt="INFO: rcu_tasks detected stalls", no_stack_trace=True),
             Format(kind="LOCKDEP", title=r"INFO: trying to register non-static key",
                    fmt="INFO: trying to register non-static key in {1}", stack=_trace("stack", "lock", "IRQ")),
             Format(kind="LOCKDEP", title=r"INFO: suspicious RCU usage",
@@ -649,6 +690,7 @@ REPORT_CLASSES: tuple[ReportClass, ...] = (
             r"INFO: sys_.* is not present in /proc/kallsyms", r"INFO: no syscalls can create resource",
             r"rmt_storage:INFO:", r"_INFO:",
         ),
+        free_text=True,
     ),
     ReportClass(
         header="Unable to handle kernel",
@@ -712,7 +754,7 @@ REPORT_CLASSES: tuple[ReportClass, ...] = (
         kind="PANIC",
         formats=(Format(title=r"rust_kernel: panicked", report=r"rust_kernel: panicked at [^\n]*?\n(.+?)\n",
                         fmt="{1} in {2}",
-                        stack=Stack(parts=(rx(CALL_TRACE), PARSE_STACK), skip=(re.escape("__rustc::rust_begin_unwind"),))),),
+                        stack=Stack(parts=(rx(CALL_TRACE), PARSE_STACK), skip=("rust_begin_unwind",))),),
     ),
     ReportClass(
         header="kernel BUG",
@@ -746,7 +788,15 @@ REPORT_CLASSES: tuple[ReportClass, ...] = (
                    stack=_trace("ubsan", "overflow")),
             Format(title=r"UBSAN: array-index-out-of-bounds in", fmt="UBSAN: array-index-out-of-bounds in {1}",
                    alt=(_BAD_ACCESS,), stack=_trace("ubsan", "overflow")),
-            Format(title=r"UBSAN:", report=r"UBSAN: (.*?) in", fmt="UBSAN: {1} in {2}", stack=_trace("ubsan", "overflow")),
+            # CONFIG_UBSAN_TRAP: x86 prints "UBSAN: <reason> at <func>", arm64 dies
+            # with "Internal error: UBSAN: <reason>: <esr> [#1]".
+            Format(title=r"UBSAN: ([a-z/ ]+) at <FUNC>", fmt="UBSAN: {1} in {3}",
+                   stack=Stack(parts=(rx(r"UBSAN: [a-z/ ]+ at <FUNC>"), rx(CALL_TRACE), PARSE_STACK),
+                               skip=("ubsan", "overflow"))),
+            Format(title=r"Internal error: UBSAN: ([a-z/ ]+): [0-9a-f]+ \[#", fmt="UBSAN: {1} in {2}",
+                   stack=_rip_then_trace("ubsan", "overflow")),
+            Format(title=r"UBSAN:", report=r"UBSAN: (.*?) in \S+:[0-9]+", fmt="UBSAN: {1} in {2}",
+                   stack=_trace("ubsan", "overflow")),
         ),
     ),
     ReportClass(
@@ -786,6 +836,26 @@ REPORT_CLASSES: tuple[ReportClass, ...] = (
                    no_stack_trace=True),
         ),
     ),
+    # kCFI (CONFIG_CFI_CLANG): "CFI failure at caller+0x../0x.. (target: ...)", then an
+    # Oops (x86: invalid opcode; arm64: "Internal error: Oops - CFI") or, with
+    # CONFIG_CFI_PERMISSIVE, a WARNING at the caller; older kernels: "CFI failure (target: ...)".
+    ReportClass(
+        header="CFI failure ",
+        kind="CFI",
+        formats=(
+            Format(title=r"CFI failure at <FUNC>", fmt="CFI failure in {2}",
+                   stack=Stack(parts=(rx(r"CFI failure at <FUNC>"), rx(CALL_TRACE), PARSE_STACK))),
+            Format(title=r"CFI failure \(target: ", fmt="CFI failure in {1}",
+                   stack=Stack(parts=(rx(CALL_TRACE), PARSE_STACK), skip=("cfi", "__ubsan_handle_cfi"))),
+        ),
+        continued_by=(r"WARNING: CPU: [0-9]+ PID: [0-9]+ at", r"Internal error: Oops - CFI", r"invalid opcode:"),
+    ),
+    ReportClass(
+        header="Watchdog detected hard LOCKUP on cpu",
+        kind="HANG",
+        formats=(Format(title=r"Watchdog detected hard LOCKUP on cpu", fmt="hard LOCKUP in {1}", alt=("stall in {1}",),
+                        stack=_rip_then_trace(extractor="stall")),),
+    ),
     # kmemleak's own report format (cat /sys/kernel/debug/kmemleak to the console).
     ReportClass(
         header="unreferenced object 0x",
@@ -805,10 +875,11 @@ REPORT_CLASSES: tuple[ReportClass, ...] = (
         formats=(Format(title=r"Oops: [0-9a-f]{4} \[#", fmt="Oops in {1}", stack=_rip_then_trace()),),
         ignore=(r"^(?!.*Oops: (?:[0-9a-f]{4}|\w+: [0-9a-f]{4}) \[#)",),
     ),
-    # Go runtime and fuzzer tooling failures (seen in fuzzing consoles).
+    # Go runtime and fuzzer tooling failures (seen in fuzzing consoles): only with
+    # the Go runtime's dump after them (any program may print "panic: ...").
     ReportClass(header="fatal error:", kind="TOOL",
-                formats=(Format(title=r"fatal error:", fmt="go runtime error", no_stack_trace=True),),
-                ignore=(r"ALSA", r"fatal error: cannot create timer")),
+                formats=(Format(title=r"^fatal error:", fmt="go runtime error", no_stack_trace=True),),
+                ignore=(r"ALSA", r"fatal error: cannot create timer"), free_text=True, needs_evidence=True),
     ReportClass(header="SYZFAIL:", kind="TOOL",
                 formats=(Format(title=r"SYZFAIL:(.*)", fmt="SYZFAIL:{1}", no_stack_trace=True),)),
     ReportClass(header="SYZFATAL:", kind="TOOL",
@@ -817,10 +888,12 @@ REPORT_CLASSES: tuple[ReportClass, ...] = (
         header="panic:",
         kind="TOOL",
         formats=(
-            Format(title=r"panic: Sentry detected .* stuck task", fmt="panic: Sentry detected stuck tasks", no_stack_trace=True),
-            Format(title=r"panic:(.*)", fmt="panic:{1}", no_stack_trace=True),
+            Format(title=r"^panic: Sentry detected .* stuck task", fmt="panic: Sentry detected stuck tasks", no_stack_trace=True),
+            Format(title=r"^panic:(.*)", fmt="panic:{1}", no_stack_trace=True),
         ),
         ignore=(r"_panic:", r"xlog_status:", r"ddb\.onpanic:", r"evtlog_status:"),
+        free_text=True,
+        needs_evidence=True,
     ),
 )
 
@@ -838,12 +911,14 @@ class CompiledClass:
     spec: ReportClass
     formats: list = field(default_factory=list)  # (Format, title_re, report_re)
     ignore: list = field(default_factory=list)
+    continued_by: list = field(default_factory=list)
 
 
 def compile_table() -> list[CompiledClass]:
     out = []
     for cls in REPORT_CLASSES:
-        cc = CompiledClass(spec=cls, ignore=[re.compile(p) for p in cls.ignore])
+        cc = CompiledClass(spec=cls, ignore=[re.compile(p) for p in cls.ignore],
+                           continued_by=[rx(p) for p in cls.continued_by])
         for f in cls.formats:
             cc.formats.append((f, rx(f.title), rx(f.report) if f.report else None))
         out.append(cc)
