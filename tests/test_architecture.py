@@ -129,3 +129,13 @@ def test_no_optional_imports_of_our_own_modules():
             if catches_import and imports_ours:
                 bad.append(f"{path.relative_to(PKG.parent)}:{node.lineno}")
     assert not bad, f"optional imports of harness modules: {bad}"
+
+
+def test_no_module_is_too_long_without_a_reason():
+    """~600 lines is where a module has several jobs; a longer one says why at its top."""
+    long = []
+    for mod, path in modules().items():
+        text = path.read_text()
+        if text.count("\n") > 650 and "Why this module is long" not in text[:3000]:
+            long.append(f"{path.relative_to(PKG.parent)} ({text.count(chr(10))} lines)")
+    assert not long, f"long modules without a reason at their top: {long}"

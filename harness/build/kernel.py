@@ -182,8 +182,14 @@ def _estimate_file(cache: Path) -> Path:
 
 
 def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, force: bool = False,
-                 cache: Path | None = None, jobs: int | None = None, log=None) -> Build:
-    """Return the build for (variant, profile), building only if its key changed."""
+                 cache: Path | None = None, jobs: int | None = None, log=None,
+                 seed: Build | None = None) -> Build:
+    """Return the build for (variant, profile), building only if its key changed.
+
+    `seed`: a finished build of the same source and profile whose objects a
+    first build of this variant starts from (a series' prefixes: only the files
+    the prefixes differ in are compiled again, and vmlinux relinked).
+    """
     cache = cache or cache_root()
     say = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     source = prepare_source(cfg.sources[variant.source], cache)
@@ -226,6 +232,14 @@ def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, forc
         # the marker goes first: a killed build must never look finished
         (bdir / "build.json").unlink(missing_ok=True)
         patches_mod.checkout(source, applied.commit)
+        if seed is not None and seed.profile == profile.name and seed.objdir.is_dir() \
+                and seed.source.get("repo") == str(source.repo) and not any(objdir.glob("kernel/*.o")):
+            # Safe with make's mtime logic: the seed's objects were built from this
+            # same work tree, and every file that differs now was rewritten by a
+            # checkout since, so it is newer than the objects built from it.
+            say(f"build {variant.name}/{profile.name}: starting from the objects of {seed.variant}")
+            shutil.rmtree(objdir, ignore_errors=True)
+            run(["cp", "-a", str(seed.objdir), str(objdir)])
         say(f"build {variant.name}/{profile.name}: configuring ({profile.base} + "
             f"{', '.join(f.name for f in profile.fragments)})")
         config_text = make_config(source.repo, objdir, profile, env)

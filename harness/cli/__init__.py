@@ -24,6 +24,7 @@ COMMANDS = {
     "build": ("build", "build a kernel variant (cached by content key)"),
     "boot": ("boot", "boot a variant under QEMU; run CMD or give a console"),
     "run": ("run", "run the matrix (variants x profiles x scenarios)"),
+    "gate": ("gate", "gate a patch series (mbox, folder, git range) against its base"),
     "repro": ("repro", "re-run one cell of a results folder"),
     "merge": ("merge", "join shard results into one summary and JUnit"),
     "bisect": ("bisect", "find the patch of a variant at which a scenario's outcome changes"),

@@ -10,7 +10,8 @@ from harness.cli import COMMANDS
 
 
 def cmd_repro(args) -> int:
-    req = ReproRequest(Path(args.cell), Path(args.results), shell=args.shell, gdb=args.gdb)
+    req = ReproRequest(Path(args.cell), Path(args.results), shell=args.shell, gdb=args.gdb,
+                       tree=Path(args.tree) if args.tree else None)
     return reproduce(config_of(args), req)
 
 
@@ -23,4 +24,6 @@ def register(sub) -> None:
     p.add_argument("--results", default="results")
     p.add_argument("--shell", action="store_true", help="stop before the failing step with a console")
     p.add_argument("--gdb", action="store_true", help="with a gdb stub (implies --shell)")
+    p.add_argument("--tree", metavar="PATH", help="a kernel git tree with the BASE of a gated git range "
+                                                   "(when the tree it was gated from is not here)")
     p.set_defaults(func=cmd_repro)

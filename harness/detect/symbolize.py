@@ -99,7 +99,10 @@ class Symbolizer:
     """
 
     def __init__(self, vmlinux: str | os.PathLike | None = None,
-                 modules: Iterable[str | os.PathLike] = (), addr2line: str | None = None):
+                 modules: Iterable[str | os.PathLike] = (), addr2line: str | None = None,
+                 source_root: str | os.PathLike | None = None):
+        # file names relative to the kernel tree, as decode_stacktrace.sh prints them
+        self.source_root = (os.fspath(source_root).rstrip("/") + "/") if source_root else None
         self.addr2line = addr2line or shutil.which("addr2line")
         if self.addr2line is None:
             raise SymbolizeError("addr2line not found (install binutils)")
@@ -183,6 +186,8 @@ class Symbolizer:
             if cur is not None and i + 1 < len(lines):
                 fn, loc = ln.strip(), lines[i + 1].strip()
                 loc = loc.split(" (discriminator")[0]
+                if self.source_root and loc.startswith(self.source_root):
+                    loc = loc[len(self.source_root):]
                 if not loc.startswith("??"):
                     res[cur].append((fn, loc))
                 i += 2

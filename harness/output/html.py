@@ -35,6 +35,7 @@ from harness.model import CellResult, Outcome
 from harness.model.compare import compare, report_key
 from harness.output.console_excerpt import console_excerpt
 from harness.output.html_builds import builds_section, timing
+from harness.output.html_gate import gate_section
 from harness.output.html_parts import (CAT_LABEL, CATEGORIES, cell_text, classify, display_path, esc, fmt_s,
                                        json_script, parse_time, shell_quote)
 from harness.output.results import load_cells, safe_name
@@ -122,6 +123,7 @@ class Page:
             f"<title>{esc(title)} — kernel test matrix</title><style>{CSS}</style></head><body>",
             self.header(),
             "<main>",
+            gate_section(self),
             self.changes(),
             self.matrix(),
             self.groups(),

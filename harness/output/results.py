@@ -32,7 +32,8 @@ def safe_name(cell_id: str) -> str:
 
 
 class RunResults:
-    def __init__(self, root: Path, run_id: str | None = None, header: dict | None = None):
+    def __init__(self, root: Path, run_id: str | None = None, header: dict | None = None,
+                 link_latest: bool = True):
         self.run_id = run_id or new_run_id()
         self.dir = Path(root) / self.run_id
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -42,7 +43,8 @@ class RunResults:
         self.started = dt.datetime.now().isoformat(timespec="seconds")
         self._lock = threading.RLock()
         self.closed = False
-        self._link_latest(Path(root))
+        if link_latest:          # a run inside another (a gate's base run) leaves `latest` alone
+            self._link_latest(Path(root))
 
     def _link_latest(self, root: Path) -> None:
         latest = root / "latest"

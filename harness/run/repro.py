@@ -13,6 +13,7 @@ from harness.core.errors import InputError
 from harness.core.util import read_json
 from harness.model import CellResult
 from harness.output.results import RunResults
+from harness.run.gate import restore_variant
 from harness.run.matrix import Cell
 from harness.run.runner import RunOptions
 from harness.run.session import run_session
@@ -27,6 +28,7 @@ class ReproRequest:
     results_root: Path = Path("results")
     shell: bool = False          # stop before the failing step with a console
     gdb: bool = False            # with a gdb stub (implies shell)
+    tree: Path | None = None     # a kernel git tree holding a gated git range's BASE
 
 
 def recorded_cell(cell_dir: Path) -> CellResult:
@@ -42,6 +44,9 @@ def reproduce(cfg: HarnessConfig, req: ReproRequest, say=print) -> int:
     scenarios = load_scenarios(cfg)
     if cell.scenario not in scenarios:
         raise InputError(f"scenario {cell.scenario!r} is not in this checkout's configs")
+    if cell.variant not in cfg.variants and not restore_variant(cfg, req.cell_dir, cell.variant, req.tree):
+        raise InputError(f"variant {cell.variant!r} of {req.cell_dir} is neither in {cfg.file} nor a gated "
+                         "series recorded in its results folder (gate.json + patches/)")
     c = Cell(cell.variant, cell.profile, cell.scenario)
     if req.shell or req.gdb:
         return interactive(cfg, c, scenarios[c.scenario], cell, gdb=req.gdb, say=say)

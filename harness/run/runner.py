@@ -216,7 +216,7 @@ class Runner:
                 if self.stop.is_set():
                     return
                 scenario = self.scenarios[cell.scenario]
-                expect = scenario.expectation(cell.variant)
+                expect = scenario.expectation(self.expectations_of(cell.variant))
                 blind = self._blind_for(info, expect)
                 if blind:
                     self.finish(cell, None, "error", f"kernel cannot report {', '.join(sorted(blind))} "
@@ -277,6 +277,12 @@ class Runner:
             if guest is not None:
                 guest.kill()
 
+    def expectations_of(self, variant: str) -> str:
+        """Whose written expectations judge a variant's cells: a series stacked on a
+        configured variant (a gate) is held to that variant's."""
+        v = self.cfg.variants.get(variant)
+        return v.stacked_on if v is not None and v.stacked_on else variant
+
     def _blind_for(self, info: BuildInfo, expect: Expectation) -> set[str]:
         if not info.blind:
             return set()
@@ -306,7 +312,8 @@ class Runner:
         if build.key not in self._symbolizers:
             try:
                 mods = [p for p in (build.objdir, build.guest_dir / "kmod") if p.is_dir()]
-                self._symbolizers[build.key] = Symbolizer(vmlinux=build.vmlinux, modules=mods)
+                self._symbolizers[build.key] = Symbolizer(vmlinux=build.vmlinux, modules=mods,
+                                                          source_root=build.source.get("repo"))
             except Exception:  # noqa: BLE001 - symbolisation is a bonus, never a failure
                 self._symbolizers[build.key] = None
         return self._symbolizers[build.key]
@@ -370,7 +377,7 @@ class Runner:
     def finish(self, cell: Cell, res, outcome: str, detail: str, missing: tuple[str, ...] = ()) -> None:
         """Record a cell decided without (or after losing) its guest."""
         scenario = self.scenarios.get(cell.scenario)
-        expect = scenario.expectation(cell.variant) if scenario else Expectation("clean")
+        expect = scenario.expectation(self.expectations_of(cell.variant)) if scenario else Expectation("clean")
         info = self.builds.get((cell.variant, cell.profile)) or BuildInfo(None)
         self.record(self.make_cell(cell, info, res, expect, 1, outcome, detail, missing), res, None)
 

@@ -1,0 +1,175 @@
+"""A gate's answer for the series author: gate.md, the terminal text, JUnit.
+
+Written the way the kernel test robot answers a series: per patch, its
+verdict and findings (new ones marked `>>`); per regression the crash title,
+the cell, the first lines of the report with symbolised frames, the patch it
+was bisected to and the command that reproduces it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from junit_xml import TestCase, TestSuite, to_xml_report_string
+
+from harness.model import CellResult
+from harness.model.gate import CheckResult, GatePatch, GateSummary
+
+REPORT_LINES = 25
+
+
+def _patch_label(p: GatePatch, n: int) -> str:
+    return f"{p.index}/{n} {p.subject!r}"
+
+
+def verdict_line(s: GateSummary) -> str:
+    count = {v: sum(1 for c in s.cells if c.verdict == v) for v in ("regression", "fixed", "changed", "unchanged")}
+    failing_checks = sum(1 for p in s.patches for c in p.checks if c.fails_gate)
+    head = "ERROR" if s.errors else ("PASS" if s.passed else "FAIL")
+    parts = [f"{len(s.regressions)} regression(s)"] + [f"{count[v]} {v}" for v in ("fixed", "changed", "unchanged")]
+    if failing_checks:
+        parts.append(f"{failing_checks} failing per-patch check(s)")
+    return f"{head}: " + ", ".join(parts) + f" ({len(s.cells)} cells)"
+
+
+def _check_lines(c: CheckResult) -> list[str]:
+    out = [f"- **{c.check}**: {c.status}" + (f" — {c.summary}" if c.summary else "")
+           + (" (fails the gate)" if c.fails_gate else "")]
+    if c.findings:
+        out.append("")
+        out.append("  ```")
+        for f in c.findings:
+            mark = ">>" if f.new else "  "
+            kind = f"{f.kind}: " if f.kind else ""
+            out.append(f"  {mark} {f.where()}: {kind}{f.message}")
+        out.append("  ```")
+    return out
+
+
+def _report_excerpt(cell: CellResult | None, sigs: list[str]) -> tuple[str, list[str]]:
+    """The title and first lines of the report a regression is about."""
+    if cell is None or not cell.reports:
+        return "", []
+    rep = next((r for r in cell.reports if r.signature in sigs), None) or cell.unexpected_reports[:1] or \
+        cell.reports[:1]
+    r = rep if not isinstance(rep, list) else rep[0]
+    return r.title, r.text.splitlines()[:REPORT_LINES]
+
+
+def gate_markdown(s: GateSummary, head_cells: dict[str, CellResult], gate_dir: Path,
+                  shown_dir: str | None = None) -> str:
+    shown = shown_dir or str(gate_dir)
+    series = s.series
+    n = len(s.patches)
+    title = series.get("cover_subject") or (s.patches[0].subject if s.patches else "(empty series)")
+    rev = series.get("revision") or 1
+    out = [f"# Gate: {title}" + (f" (v{rev})" if rev > 1 else ""), "",
+           f"**{verdict_line(s)}**", "",
+           f"- series: {series.get('source')} `{series.get('origin')}`, {n} patch(es), key "
+           f"`{str(series.get('key', ''))[:16]}`",
+           f"- on: `{s.on}` (base results {'reused from an earlier gate' if s.base_cached else 'run now'}, "
+           f"in `{s.base_dir}/`)",
+           f"- series variant: `{s.head_variant}`"]
+    if s.timings:
+        out.append("- time: " + ", ".join(f"{k.removesuffix('_s')} {v:.0f} s" for k, v in s.timings.items()))
+    for e in s.errors:
+        out.append(f"- **harness error**: {e}")
+    out += ["", "## Patches", "", "| # | patch | author | verdict |", "|---|---|---|---|"]
+    for p in s.patches:
+        bits = []
+        if p.culprit_of:
+            bits.append(f"**first bad patch** of {len(p.culprit_of)} regression(s)")
+        bits += [f"{c.check} {c.status}" for c in p.checks if c.status != "passed"]
+        out.append(f"| {p.index}/{n} | {p.subject} | {p.author} | {'; '.join(bits) or 'ok'} |")
+    for p in s.patches:
+        if not p.checks:
+            continue
+        out += ["", f"### [PATCH {p.index}/{n}] {p.subject}", ""]
+        for c in p.checks:
+            out += _check_lines(c)
+    regressions = s.regressions
+    if regressions:
+        out += ["", "## Regressions"]
+        for gc in regressions:
+            cell = head_cells.get(f"{gc.profile}.{gc.scenario}")
+            rtitle, lines = _report_excerpt(cell, gc.new_signatures)
+            out += ["", f"### {gc.profile}/{gc.scenario}: {rtitle or gc.head_outcome}", "",
+                    f"- {gc.why}"]
+            if gc.expectation_why:
+                out.append(f"- {gc.expectation_why}")
+            if gc.culprit:
+                p = s.patches[gc.culprit - 1]
+                out.append(f"- first bad patch: **{_patch_label(p, n)}** ({gc.culprit_why})")
+            else:
+                out.append(f"- first bad patch: not searched ({gc.culprit_why or 'bisection off'})")
+            if lines:
+                out += ["", "```", *lines, "```"]
+            cdir = cell.dir if cell and cell.dir else f"cells/{gc.head_id}"
+            out += ["", f"reproduce: `harness repro {shown}/{cdir}`"]
+    for verdict, label in (("fixed", "Fixed (a base crash gone)"), ("changed", "Changed")):
+        cells = [c for c in s.cells if c.verdict == verdict and not c.fails_gate]
+        if cells:
+            out += ["", f"## {label}", ""]
+            out += [f"- {c.profile}/{c.scenario}: {c.why}" for c in cells]
+    unchanged = [c for c in s.cells if c.verdict == "unchanged"]
+    if unchanged:
+        out += ["", f"## Unchanged ({len(unchanged)} cells)", "",
+                ", ".join(f"{c.scenario}" + (f" ({c.base_outcome})" if c.base_outcome != "clean" else "")
+                          for c in unchanged)]
+    return "\n".join(out) + "\n"
+
+
+def gate_text(s: GateSummary, gate_dir: Path) -> str:
+    """What the terminal shows at the end of a gate."""
+    n = len(s.patches)
+    lines = [f"gate: {verdict_line(s)} -> {gate_dir}/gate.md"]
+    for gc in s.regressions:
+        who = f"first bad patch {_patch_label(s.patches[gc.culprit - 1], n)}" if gc.culprit else "not bisected"
+        lines.append(f"  REGRESSION {gc.profile}/{gc.scenario}: {gc.why}; {who}")
+    for p in s.patches:
+        for c in p.checks:
+            if c.fails_gate:
+                lines.append(f"  CHECK {c.check} patch {_patch_label(p, n)}: {c.summary}")
+    lines += [f"  ERROR {e}" for e in s.errors]
+    return "\n".join(lines)
+
+
+def gate_junit(s: GateSummary) -> str:
+    """A testsuite per patch (its checks and whether it is a regression's first bad
+    patch) and one of the differential cells."""
+    n = len(s.patches)
+    suites = []
+    key = str(s.series.get("key", ""))[:12]
+    for p in s.patches:
+        cls = f"gate.{key}.patch{p.index:02d}"
+        cases = []
+        tc = TestCase(name="regressions", classname=cls)
+        if p.culprit_of:
+            tc.add_failure_info(message=f"first bad patch of {', '.join(p.culprit_of)}",
+                                failure_type="regression")
+        cases.append(tc)
+        for c in p.checks:
+            tc = TestCase(name=c.check, classname=cls, elapsed_sec=c.duration_s,
+                          stdout="\n".join(f"{'>>' if f.new else '  '} {f.where()}: {f.message}" for f in c.findings))
+            if c.status == "not-run":
+                tc.add_skipped_info(c.summary or "not run")
+            elif c.fails_gate:
+                tc.add_failure_info(message=c.summary or f"{c.check} failed", failure_type=c.check)
+            cases.append(tc)
+        suites.append(TestSuite(f"patch {p.index}/{n}: {p.subject}", cases))
+    cases = []
+    for gc in s.cells:
+        tc = TestCase(name=gc.scenario, classname=f"gate.{gc.profile}",
+                      stdout=f"{gc.verdict}: {gc.why}")
+        if gc.fails_gate:
+            culprit = f"; first bad patch {gc.culprit}/{n}" if gc.culprit else ""
+            tc.add_failure_info(message=f"{gc.verdict}: {gc.why}{culprit}", failure_type=gc.verdict)
+        cases.append(tc)
+    suites.append(TestSuite(f"gate cells on {s.on}", cases))
+    for e in s.errors:
+        tc = TestCase(name="harness", classname="gate")
+        tc.add_error_info(message=e, error_type="harness error")
+        suites.append(TestSuite("gate errors", [tc]))
+        break
+    return to_xml_report_string(suites)
+
