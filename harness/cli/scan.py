@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from harness.detect import ScanError, scan_bytes, scan_file
@@ -29,6 +30,14 @@ def register(subparsers) -> None:
 def cmd_scan(args) -> int:
     symbolizer = None
     if args.vmlinux or args.module:
+        # the binaries are read lazily, at the first frame: check them now, so a
+        # wrong path is a usage error before any scanning, not a traceback after
+        for opt, path in [("--vmlinux", args.vmlinux)] + [("--module", m) for m in args.module]:
+            if path and not os.access(path, os.R_OK):
+                print(f"harness scan: {opt} {path}: cannot read: "
+                      f"{'no such file' if not os.path.exists(path) else 'permission denied'}",
+                      file=sys.stderr)
+                return 2
         try:
             symbolizer = Symbolizer(vmlinux=args.vmlinux, modules=args.module)
         except SymbolizeError as e:
@@ -49,8 +58,12 @@ def cmd_scan(args) -> int:
             results.append({"path": path, "error": str(e), "reports": []})
             continue
         if symbolizer is not None:
-            for r in reports:
-                symbolizer.symbolize_report(r)
+            try:
+                for r in reports:
+                    symbolizer.symbolize_report(r)
+            except SymbolizeError as e:     # e.g. --vmlinux names a file that is not ELF
+                print(f"harness scan: {e}", file=sys.stderr)
+                return 2
         found += len(reports)
         results.append({"path": path, "reports": reports})
     if args.json:
