@@ -24,7 +24,7 @@ from harness.detect.symbolize import Symbolizer
 from harness.output.results import RunResults, repro_sh
 from harness.run.canary import canary_for_build
 from harness.run.judge import judge
-from harness.run.matrix import Cell, taint_is_bad
+from harness.run.matrix import Cell, cell_cost, taint_is_bad
 from harness.run.reporter import Reporter
 from harness.scenarios.execute import ScenarioResult, run_scenario
 from harness.scenarios.spec import Expectation, Scenario
@@ -202,9 +202,7 @@ class Runner:
                 t.join(0.2)
 
     def _cost(self, cell: Cell) -> float:
-        """A cell's likely length, from its scenario's step timeouts."""
-        sc = self.scenarios.get(cell.scenario)
-        return sum(st.timeout_s or sc.timeout_s for st in sc.steps) if sc else 0.0
+        return cell_cost(cell, self.scenarios)
 
     def run_batch(self, wid: str, info: BuildInfo, cells) -> None:
         guest = None
