@@ -80,7 +80,7 @@ def classify(c: dict) -> str:
     passed = bool(c.get("passed"))
     reports = c.get("reports") or []
     if outcome == "n/a":
-        return "na"
+        return "na" if passed else "fail"     # an n/a the variant does not expect fails
     if outcome == "error":
         return "error"
     if c.get("flaky"):
@@ -165,10 +165,10 @@ def compare(summary: dict, baseline: dict) -> dict:
             out["new_cells"].append(cid)
             marks.append("new-cell")
         else:
-            if o.get("passed") and not c.get("passed") and c.get("outcome") != "n/a":
+            if o.get("passed") and not c.get("passed"):
                 out["new_failures"].append(cid)
                 marks.append("new-failure")
-            elif not o.get("passed") and c.get("passed") and o.get("outcome") != "n/a":
+            elif not o.get("passed") and c.get("passed"):
                 out["fixed"].append(cid)
                 marks.append("fixed")
             if o.get("outcome") != c.get("outcome"):
@@ -391,7 +391,7 @@ class Page:
         for c in self.cat.values():
             counts[c] += 1
         passed = sum(1 for c in self.cells if c.get("passed"))
-        failed = sum(1 for c in self.cells if not c.get("passed") and c.get("outcome") != "n/a")
+        failed = sum(1 for c in self.cells if not c.get("passed"))
         verdict = "pass" if failed == 0 and self.cells else "fail"
         chips = "".join(f"<span class='chip {k}'>{esc(CAT_LABEL[k])} <b>{n}</b></span>"
                         for k, n in counts.items() if n)
@@ -467,7 +467,7 @@ class Page:
                     tds.append("<td class=none title='not in the matrix'>·</td>")
                     continue
                 cat = self.cat[c["id"]]
-                bad += not c.get("passed") and c.get("outcome") != "n/a"
+                bad += not c.get("passed")
                 tds.append(self.grid_cell(c, cat))
             body.append(f"<tr data-bad={1 if bad else 0}><th class=scen>{esc(s)}</th>{''.join(tds)}"
                         f"<td class='rowsum{' bad' if bad else ''}'>{bad or ''}</td></tr>")
@@ -480,7 +480,8 @@ class Page:
                             "".join(f"<td>{n or ''}</td>" for n in counts) + "<td></td></tr>")
         totals = []
         for v, p in cols:
-            cs = [c for c in self.cells if c["variant"] == v and c["profile"] == p and c.get("outcome") != "n/a"]
+            cs = [c for c in self.cells if c["variant"] == v and c["profile"] == p
+                  and (c.get("outcome") != "n/a" or not c.get("passed"))]
             ok = sum(1 for c in cs if c.get("passed"))
             totals.append(f"<td class='{'good' if ok == len(cs) else 'bad'}'>{ok}/{len(cs)}</td>")
         foot.append(f"<tr class='count tot'><th title='cells that matched their expectation, of the applicable "
@@ -624,7 +625,7 @@ class Page:
             else:
                 otab = ""
             ncells = [c for c in self.cells if c["variant"] == v and c["profile"] == p]
-            nbad = sum(1 for c in ncells if not c.get("passed") and c.get("outcome") != "n/a")
+            nbad = sum(1 for c in ncells if not c.get("passed"))
             out.append(f"<details class=build id='build-{esc(v)}-{esc(p)}' {'open' if len(self.builds) <= 4 else ''}>"
                        f"<summary><b>{esc(v)}</b> / {esc(p)} — {esc(b.get('release') or 'no kernel')} · "
                        f"{len(ncells)} cells, {nbad} failed{' · <span class=bad>' + esc(state) + '</span>' if b.get('error') else ''}"

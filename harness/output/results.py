@@ -84,20 +84,23 @@ class RunResults:
             return self._write_summary(complete, exit_status, note)
 
     def _write_summary(self, complete: bool, exit_status: int | None, note: str) -> dict:
+        # failed: cells that did not give their expected outcome (an n/a where the
+        # variant expects something else included); errors: the harness's own
+        # failures (exit status 3); n/a: cells where n/a is the expectation
         totals = {"cells": len(self.cells), "passed": sum(c["passed"] for c in self.cells),
-                  "failed": sum(not c["passed"] and c["outcome"] not in ("n/a",) for c in self.cells),
+                  "failed": sum(not c["passed"] and not c.get("harness_error") for c in self.cells),
                   "flaky": sum(c.get("flaky", False) for c in self.cells),
-                  "n/a": sum(c["outcome"] == "n/a" for c in self.cells),
-                  "errors": sum(c["outcome"] == "error" for c in self.cells)}
+                  "n/a": sum(c["outcome"] == "n/a" and c["passed"] for c in self.cells),
+                  "errors": sum(bool(c.get("harness_error")) for c in self.cells)}
         summary = {"schema": SCHEMA_VERSION, "run_id": self.run_id, "started": self.started,
                    "finished": dt.datetime.now().isoformat(timespec="seconds") if complete else None,
                    "complete": complete, "note": note, "exit_status": exit_status,
                    **self.header, "builds": self.builds, "totals": totals,
                    "cells": sorted(self.cells, key=lambda c: c["id"])}
-        write_json(self.dir / "summary.json", summary)
-        if complete:
+        if complete:   # the other files first: a summary.json saying complete is written last
             write_atomic(self.dir / "junit.xml", junit_xml(summary))
             write_atomic(self.dir / "summary.md", summary_md(summary))
+        write_json(self.dir / "summary.json", summary)
         return summary
 
 
@@ -109,7 +112,7 @@ def junit_xml(summary: dict) -> str:
                       elapsed_sec=c.get("duration_s", 0.0),
                       stdout="\n".join(f"{s['name']}: exit {s['exit_status']} ({s['duration_s']}s)"
                                        for s in c.get("steps", [])))
-        if c["outcome"] == "n/a":
+        if c["outcome"] == "n/a" and c["passed"]:
             tc.add_skipped_info(c.get("detail") or "not applicable")
         elif not c["passed"]:
             reports = c.get("reports", [])
@@ -166,12 +169,12 @@ def summary_md(summary: dict) -> str:
                 continue
             mark = OUTCOME_MARK.get(c["outcome"], c["outcome"])
             title = c["reports"][0]["title"] if c.get("reports") else ""
-            verdict = "✅" if c["passed"] else ("➖" if c["outcome"] == "n/a" else "❌")
+            verdict = ("➖" if c["outcome"] == "n/a" else "✅") if c["passed"] else "❌"
             if c.get("flaky"):
                 verdict = "⚠️ flaky"
             line.append(f"{verdict} {mark}" + (f": {title}" if title else ""))
         out.append("| " + " | ".join(x.replace("|", "\\|") for x in line) + " |")
-    failed = [c for c in cells if not c["passed"] and c["outcome"] != "n/a"]
+    failed = [c for c in cells if not c["passed"]]
     if failed:
         out += ["", "## Failed cells", ""]
         for c in failed:
@@ -227,6 +230,7 @@ def merge_runs(dirs: list[Path], root: Path) -> tuple[RunResults, int]:
                                           if k in ("inputs", "command", "matrix")})
     out.cells, out.builds = cells, list(builds.values())
     complete = all(p.get("complete") for p in parts)
-    status = 1 if any(not c["passed"] for c in out.cells) else 0
+    status = 3 if any(c.get("harness_error") for c in out.cells) else \
+        1 if any(not c["passed"] for c in out.cells) else 0
     out.write_summary(complete=complete, exit_status=status, note=f"merged from {len(parts)} shards")
     return out, status

@@ -37,8 +37,10 @@ class Reporter:
         with self.lock:
             self.done += 1
             done = self.done      # read under the lock: two workers may finish at once
-            self.failed += 0 if cell["passed"] or cell["outcome"] == "n/a" else 1
-        verdict = "ok" if cell["passed"] else ("n/a" if cell["outcome"] == "n/a" else "FAIL")
+            self.failed += 0 if cell["passed"] else 1
+        # an n/a is fine only where it is the expectation: otherwise it FAILs like any other
+        verdict = ("n/a" if cell["outcome"] == "n/a" else "ok") if cell["passed"] else \
+            ("ERROR" if cell.get("harness_error") else "FAIL")
         if cell.get("flaky"):
             verdict = "FLAKY"
         title = f" [{cell['reports'][0]['title']}]" if cell.get("reports") else ""

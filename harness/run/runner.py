@@ -79,6 +79,7 @@ class Runner:
         self.cfg, self.scenarios, self.opts = cfg, scenarios, opts
         self.results, self.reporter = results, reporter
         self.stop = threading.Event()
+        self.fatal: OSError | None = None     # the results folder refused a write: the run stops
         self.builds: dict[tuple[str, str], BuildInfo] = {}
         self._symbolizers: dict[str, object] = {}
 
@@ -363,7 +364,8 @@ class Runner:
                 "outcome": outcome, "expected": expect.describe(),
                 "expected_detail": {"outcome": expect.outcome, "kind": expect.kind, "title": expect.title,
                                     "step": expect.step, "reason": expect.reason},
-                "passed": verdict.passed, "flaky": False, "attempts": attempts, "why": verdict.why,
+                "passed": verdict.passed, "harness_error": verdict.harness_error, "flaky": False,
+                "attempts": attempts, "why": verdict.why,
                 "detail": detail,
                 "reports": reports, "duration_s": round(res.duration_s if res else 0.0, 2),
                 "steps": res.to_json()["steps"] if res else [], "tainted": res.tainted if res else "",
@@ -395,7 +397,14 @@ class Runner:
         files["reports.json"] = json.dumps(reports, indent=2) + "\n"
         files["reports.txt"] = "\n\n".join(f"=== {r['kind']}: {r['title']} (step {r['step']}, lines "
                                            f"{r['start_line']}-{r['end_line']})\n{r['text']}" for r in reports) + "\n"
-        self.results.add_cell(cell_json, files)
+        try:
+            self.results.add_cell(cell_json, files)
+        except OSError as exc:
+            # the results folder cannot take the cell (a full disk): nothing more
+            # can be recorded, so the run stops and the session says why (exit 3)
+            self.fatal = self.fatal or exc
+            self.stop.set()
+            return
         self.reporter.cell_done(cell_json)
 
 
