@@ -34,8 +34,8 @@ def cmd_run(args) -> int:
     matrix = load_matrix(cfg, Path(args.matrix) if args.matrix else None)
     chosen = select(matrix.cells(), args.k, scenarios)
     if not chosen:
-        raise InputError(f"-k {' and '.join(args.k or [])!r}: no cell selected "
-                         f"(check it against `harness run --list`)")
+        raise InputError(f"-k {' and '.join(f'({k})' for k in args.k)!r}: no cell selected (see "
+                         "`harness run --list`)" if args.k else f"{matrix.file}: the matrix has no cell")
     cells = shard(chosen, args.shard, scenarios)
     if not cells:
         raise InputError(f"--shard {args.shard}: no cell in this shard ({len(chosen)} cells selected, "
