@@ -224,9 +224,10 @@ def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, forc
                 logf.write("\n=== guest modules rebuild ===\n")
             existing.guest_modules, existing.guest_programs = build_guest(
                 cfg.root, bdir, existing.objdir, source.repo, env, bdir / "build.log", jobs)
-        existing.key, existing.built, existing.commit = key, True, applied.commit
-        existing.duration_s = round(time.monotonic() - t0, 1)
-        write_json(bdir / "build.json", existing.to_json())
+            existing.key, existing.built, existing.commit = key, True, applied.commit
+            existing.duration_s = round(time.monotonic() - t0, 1)
+            # stamped before the lock goes: the next holder must see it done
+            write_json(bdir / "build.json", existing.to_json())
         return existing
 
     objdir = bdir / "obj"
@@ -268,14 +269,16 @@ def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, forc
         release = (objdir / "include/config/kernel.release").read_text().strip()
         modules, programs = build_guest(cfg.root, bdir, objdir, source.repo, env, log_path, jobs)
         progress.done(f"done, {progress.count} objects")
-    b = Build(variant=variant.name, profile=profile.name, key=key, dir=bdir, objdir=objdir,
-              release=release, source=source.identity(),
-              patches=[{"series": p.series, "file": p.path.name, "sha256": p.sha256,
-                        "subject": p.subject} for p in applied.patches],
-              config_sha256=sha256_text(config_text), compiler=compiler,
-              duration_s=round(time.monotonic() - t0, 1), built=True,
-              guest_modules=modules, guest_programs=programs, kernel_key=kkey, commit=applied.commit)
-    write_json(bdir / "build.json", b.to_json())
+        b = Build(variant=variant.name, profile=profile.name, key=key, dir=bdir, objdir=objdir,
+                  release=release, source=source.identity(),
+                  patches=[{"series": p.series, "file": p.path.name, "sha256": p.sha256,
+                            "subject": p.subject} for p in applied.patches],
+                  config_sha256=sha256_text(config_text), compiler=compiler,
+                  duration_s=round(time.monotonic() - t0, 1), built=True,
+                  guest_modules=modules, guest_programs=programs, kernel_key=kkey, commit=applied.commit)
+        # the key is stamped last, and before the lock goes: a killed build never
+        # looks finished, and a harness queued on the lock sees this one done
+        write_json(bdir / "build.json", b.to_json())
     return b
 
 
