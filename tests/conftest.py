@@ -62,8 +62,11 @@ def no_orphan_qemu():
     """Asserts that a test leaves no QEMU process behind."""
     yield
     import time
-    time.sleep(0.3)
-    left = qemu_pids()
+    # wait for the state (QEMU gone, as kill() is asynchronous for the kernel),
+    # with a deadline that only bounds a QEMU that really stays
+    deadline = time.monotonic() + 15
+    while (left := qemu_pids()) and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert not left, f"QEMU processes left running: {left}"
 
 

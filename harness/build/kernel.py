@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -168,11 +169,20 @@ def _run_make(args: list[str], log, env: dict, progress: Progress | None, cwd=No
                 progress.tick()
         return proc.wait()
     except BaseException:
-        # Ctrl-C or an error: don't leave make (and its gcc children) running
-        try:
-            os.killpg(proc.pid, 9)
-        except ProcessLookupError:
-            pass
+        # Ctrl-C or an error: don't leave make (and its gcc children) running.
+        # SIGTERM first: make then deletes the target it was making, so a
+        # half-written object never looks up to date to the next build;
+        # SIGKILL if it has not gone after a while.
+        for sig, wait_s in ((signal.SIGTERM, 20), (signal.SIGKILL, None)):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                proc.wait(timeout=wait_s)
+                break
+            except subprocess.TimeoutExpired:
+                continue
         proc.wait()
         raise
 
@@ -201,8 +211,7 @@ def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, forc
     key = build_key(source, applied, profile, compiler, ghash)
     bdir = build_dir(variant.name, profile.name, cache)
     existing = load_build(variant.name, profile.name, cache)
-    if existing and existing.key == key and not force and existing.bzimage.exists():
-        existing.built = False
+    if _reusable(existing, key, force):
         existing.commit = existing.commit or applied.commit
         return existing
     kkey = kernel_key(source, applied, profile, compiler)
@@ -212,6 +221,9 @@ def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, forc
         # only the guest modules/programs changed: rebuild just those
         t0 = time.monotonic()
         with file_lock(source.repo.parent / f".{source.repo.name}.lock"):
+            done = load_build(variant.name, profile.name, cache)   # built while we waited?
+            if _reusable(done, key, force):
+                return done
             (bdir / "build.json").unlink(missing_ok=True)
             patches_mod.checkout(source, applied.commit)   # M= builds read the variant's headers
             say(f"build {variant.name}/{profile.name}: kernel up to date, rebuilding guest modules")
@@ -219,9 +231,10 @@ def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, forc
                 logf.write("\n=== guest modules rebuild ===\n")
             existing.guest_modules, existing.guest_programs = build_guest(
                 cfg.root, bdir, existing.objdir, source.repo, env, bdir / "build.log", jobs)
-        existing.key, existing.built, existing.commit = key, True, applied.commit
-        existing.duration_s = round(time.monotonic() - t0, 1)
-        write_json(bdir / "build.json", existing.to_json())
+            existing.key, existing.built, existing.commit = key, True, applied.commit
+            existing.duration_s = round(time.monotonic() - t0, 1)
+            # stamped before the lock goes: the next holder must see it done
+            write_json(bdir / "build.json", existing.to_json())
         return existing
 
     objdir = bdir / "obj"
@@ -229,6 +242,12 @@ def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, forc
     t0 = time.monotonic()
     log_path = bdir / "build.log"
     with file_lock(source.repo.parent / f".{source.repo.name}.lock"):
+        # another harness may have built this very key while we waited for the
+        # lock: use it; rebuilding would pull its files from under that harness
+        done = load_build(variant.name, profile.name, cache)
+        if _reusable(done, key, force):
+            done.commit = done.commit or applied.commit
+            return done
         # the marker goes first: a killed build must never look finished
         (bdir / "build.json").unlink(missing_ok=True)
         patches_mod.checkout(source, applied.commit)
@@ -265,15 +284,25 @@ def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, forc
         release = (objdir / "include/config/kernel.release").read_text().strip()
         modules, programs = build_guest(cfg.root, bdir, objdir, source.repo, env, log_path, jobs)
         progress.done(f"done, {progress.count} objects")
-    b = Build(variant=variant.name, profile=profile.name, key=key, dir=bdir, objdir=objdir,
-              release=release, source=source.identity(),
-              patches=[{"series": p.series, "file": p.path.name, "sha256": p.sha256,
-                        "subject": p.subject} for p in applied.patches],
-              config_sha256=sha256_text(config_text), compiler=compiler,
-              duration_s=round(time.monotonic() - t0, 1), built=True,
-              guest_modules=modules, guest_programs=programs, kernel_key=kkey, commit=applied.commit)
-    write_json(bdir / "build.json", b.to_json())
+        b = Build(variant=variant.name, profile=profile.name, key=key, dir=bdir, objdir=objdir,
+                  release=release, source=source.identity(),
+                  patches=[{"series": p.series, "file": p.path.name, "sha256": p.sha256,
+                            "subject": p.subject} for p in applied.patches],
+                  config_sha256=sha256_text(config_text), compiler=compiler,
+                  duration_s=round(time.monotonic() - t0, 1), built=True,
+                  guest_modules=modules, guest_programs=programs, kernel_key=kkey, commit=applied.commit)
+        # the key is stamped last, and before the lock goes: a killed build never
+        # looks finished, and a harness queued on the lock sees this one done
+        write_json(bdir / "build.json", b.to_json())
     return b
+
+
+def _reusable(b: Build | None, key: str, force: bool) -> bool:
+    """Is this recorded build the one wanted, complete? (marks it not built now)"""
+    if b is None or b.key != key or force or not b.bzimage.exists():
+        return False
+    b.built = False
+    return True
 
 
 def build_guest(root: Path, bdir: Path, objdir: Path, srctree: Path, env: dict, log_path: Path,

@@ -5,16 +5,28 @@ arguments into a library call and prints the answer. Errors carry their exit
 status (harness.core.errors) and are mapped here, once.
 
 Exit statuses: 0 success, 1 test failure/report found, 2 bad input
-(config, patch, usage), 3 harness error.
+(config, patch, usage), 3 harness error (including any unexpected exception:
+one line on stderr, the traceback in a log file it names).
+
+The project folder (configs/harness.yaml, kernel-patches/, guest-modules/)
+is --root, else $HARNESS_ROOT, else the current directory, else the checkout
+the package runs from.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import importlib
+import os
 import signal
 import sys
+import tempfile
+import traceback
+from pathlib import Path
 
+from harness import __version__
+from harness.core.config import cache_root
 from harness.core.errors import HarnessError, InputError
 
 # command -> (module of harness.cli with register(subparsers), one-line help), in --help order
@@ -32,13 +44,22 @@ COMMANDS = {
     "canary": ("canary", "check that a build can report each class of crash"),
     "report": ("report", "write the static results page (index.html) of a run"),
 }
+_TOP_OPTIONS_WITH_VALUE = ("--root",)
 
 
 def _chosen(argv: list[str]) -> str | None:
-    """The command named on the command line (the first word that is not an option)."""
+    """The command named on the command line (the first word that is neither an
+    option nor the value of a top-level option)."""
+    skip = False
     for a in argv:
+        if skip:
+            skip = False
+            continue
         if a == "--":
             return None
+        if a in _TOP_OPTIONS_WITH_VALUE:
+            skip = True
+            continue
         if not a.startswith("-"):
             return a if a in COMMANDS else None
     return None
@@ -53,12 +74,20 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """
     parser = argparse.ArgumentParser(prog="harness", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version",
+                        version=f"harness {__version__} ({Path(__file__).resolve().parent.parent})")
+    parser.add_argument("--root", metavar="DIR",
+                        help="the project folder, holding configs/harness.yaml (default: "
+                             "$HARNESS_ROOT, else the current directory, else the checkout the "
+                             "package runs from)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module, help_text) in COMMANDS.items():
         if only is None or name == only:
             importlib.import_module(f"harness.cli.{module}").register(sub)
         else:
             sub.add_parser(name, help=help_text)
+    parser.set_defaults(guest_command=False)
+    parser.commands = sub.choices     # name -> parser, for the `--` rule in main()
     return parser
 
 
@@ -66,18 +95,25 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     only = _chosen(argv)
     parser = build_parser(only) if only else build_parser()
-    # everything after `--` is a guest command, never a positional of ours
+    # `harness boot VARIANT -- CMD...`: everything after `--` is the guest's
+    # command line, never a positional or option of ours. For every other
+    # command `--` keeps its usual meaning (the end of options: `scan -- LOG`).
     rest = None
     if "--" in argv:
         i = argv.index("--")
-        argv, rest = argv[:i], argv[i + 1:]
+        command = next((a for a in argv[:i] if a in parser.commands), None)
+        if command and parser.commands[command].get_default("guest_command"):
+            argv, rest = argv[:i], argv[i + 1:]
     args = parser.parse_args(argv)
     if rest is not None:
-        if not hasattr(args, "cmd"):
-            parser.error(f"`--` is only for `harness boot`, not `{args.command}`")
         args.cmd = (args.cmd or []) + rest
+    return run_command(args.func, args, argv)
+
+
+def run_command(func, args, argv: list[str]) -> int:
+    """Call a command; map every way it can end to an exit status, once."""
     try:
-        return int(args.func(args) or 0)
+        return int(func(args) or 0)
     except InputError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return exc.exit_status
@@ -89,3 +125,26 @@ def main(argv: list[str] | None = None) -> int:
         return 128 + signal.SIGINT
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: one line and a log, never a traceback
+        log = crash_log(argv, exc)
+        first = (str(exc).strip().splitlines() or [""])[0]
+        print(f"harness: internal error: {type(exc).__name__}: {first} (traceback in {log})",
+              file=sys.stderr)
+        return HarnessError.exit_status
+
+
+def crash_log(argv: list[str], exc: BaseException) -> Path:
+    """Write the traceback of an unexpected exception to a file; return its path."""
+    text = (f"harness {__version__}: {' '.join(['harness', *argv])}\n"
+            f"cwd: {os.getcwd()}\n\n"
+            + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    name = f"crash-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    for folder in (cache_root() / "crashes", Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / name
+            path.write_text(text)
+            return path
+        except OSError:
+            continue
+    return Path("(could not be written)")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.cli.common import config_of
+from harness.cli.common import add_config_option, config_of
 from harness.run.bisect import BisectRequest, bisect
 from harness.cli import COMMANDS
 
 
 def cmd_bisect(args) -> int:
-    res = bisect(config_of(args), BisectRequest(args.variant, args.scenario, args.profile,
+    cfg = config_of(args)
+    cfg.variant(args.variant, "--variant")          # a typo is the command line's, named as such
+    cfg.profile(args.profile, "--profile")
+    res = bisect(cfg, BisectRequest(args.variant, args.scenario, args.profile,
                                                 Path(args.results)))
     if res.culprit is None:
         print(f"outcome does not change across the stack: {res.outcomes[0]}")
@@ -23,7 +26,7 @@ def cmd_bisect(args) -> int:
 
 def register(sub) -> None:
     p = sub.add_parser("bisect", help=COMMANDS["bisect"][1])
-    p.add_argument("--config", metavar="FILE")
+    add_config_option(p)
     p.add_argument("--variant", required=True)
     p.add_argument("--scenario", required=True)
     p.add_argument("--profile")

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from harness.build.kernel import ensure_build
-from harness.cli.common import config_of
+from harness.cli.common import add_config_option, config_of
 from harness.vm.boot import make_guest
 from harness.vm.guest import GuestDied
 from harness.vm.qemu import free_port
@@ -17,11 +17,12 @@ from harness.cli import COMMANDS
 
 def cmd_boot(args) -> int:
     cfg = config_of(args)
-    build = ensure_build(cfg, cfg.variant(args.variant), cfg.profile(args.profile))
+    build = ensure_build(cfg, cfg.variant(args.variant, "command line"),
+                         cfg.profile(args.profile, "command line"))
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="harness-boot-"))
     gdb_port = free_port() if args.gdb else None
     guest = make_guest(cfg.guest, build, workdir, transport=args.transport, gdb_port=gdb_port,
-                       accel=args.accel, snapshot=False if args.cold_boot else None)
+                       accel=args.accel, root=cfg.root, snapshot=False if args.cold_boot else None)
     cmd = args.cmd
     try:
         with guest:
@@ -48,7 +49,7 @@ def register(sub) -> None:
     p = sub.add_parser("boot", help=COMMANDS["boot"][1],
                        description="Boot VARIANT and run CMD in the guest (its exit status is "
                                    "returned), or without CMD give an interactive console.")
-    p.add_argument("--config", metavar="FILE", help="harness YAML (default: configs/harness.yaml)")
+    add_config_option(p)
     p.add_argument("variant", nargs="?", help="variant name (default from config)")
     p.add_argument("--profile", "-p", help="kconfig profile")
     p.add_argument("--transport", choices=("serial", "ssh"), help="command channel (default from config)")
@@ -59,4 +60,4 @@ def register(sub) -> None:
     p.add_argument("--timeout", type=float, help="seconds for CMD (default: guest.step_timeout_s)")
     p.add_argument("--workdir", help="where console.log etc. go (default: a temp folder)")
     p.add_argument("cmd", nargs="*", help="command to run in the guest (after --)")
-    p.set_defaults(func=cmd_boot)
+    p.set_defaults(func=cmd_boot, guest_command=True)   # `--` starts the guest command

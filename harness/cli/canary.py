@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
-
 from harness.build.kernel import ensure_build
-from harness.core.config import load_config
+from harness.cli.common import add_config_option, config_of
 from harness.run.canary import canary_for_build
 from harness.cli import COMMANDS
 
 
 def cmd_canary(args) -> int:
-    cfg = load_config(Path(args.config) if args.config else None)
-    build = ensure_build(cfg, cfg.variant(args.variant), cfg.profile(args.profile))
+    cfg = config_of(args)
+    build = ensure_build(cfg, cfg.variant(args.variant, "command line"),
+                         cfg.profile(args.profile, "command line"))
     t0 = time.monotonic()
     rows = canary_for_build(cfg, build, force=args.force)
     print(f"canary {build.variant}/{build.profile} ({build.release}), {time.monotonic() - t0:.1f}s:")
@@ -32,7 +31,7 @@ def register(sub) -> None:
                        description="Trigger one report of each class the profile claims to catch "
                                    "and check the detector sees it. Exit 1 if the build is blind "
                                    "to any class.")
-    p.add_argument("--config", metavar="FILE")
+    add_config_option(p)
     p.add_argument("variant", nargs="?")
     p.add_argument("--profile", "-p")
     p.add_argument("--force", action="store_true", help="ignore the cached verdict")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
-
-from harness.cli.common import config_of
+from harness.cli.common import add_config_option, config_of
+from harness.core.errors import InputError
 from harness.intake.patches import read_series
 from harness.run.matrix import load_matrix
 from harness.scenarios.spec import load_scenarios
@@ -12,6 +11,10 @@ from harness.cli import COMMANDS
 
 
 def cmd_config_check(args) -> int:
+    # the file may be given as `check FILE` or, like every other command, `--config FILE`
+    if args.file and args.config and args.file != args.config:
+        raise InputError(f"config check: two files given ({args.file} and --config {args.config})")
+    args.config = args.file or args.config
     cfg = config_of(args)
     n_patches = sum(len(read_series(cfg.series_dir, s)) for s in
                     {s for v in cfg.variants.values() for s in v.series})
@@ -29,5 +32,5 @@ def register(sub) -> None:
     csub = p.add_subparsers(dest="config_command", metavar="SUBCOMMAND", required=True)
     c = csub.add_parser("check", help="validate the harness YAML (and scenarios, matrix)")
     c.add_argument("file", nargs="?", help="harness YAML (default: configs/harness.yaml)")
-    c.set_defaults(func=lambda a: cmd_config_check(argparse.Namespace(config=a.file or a.config)),
-                   config=None)
+    add_config_option(c)
+    c.set_defaults(func=cmd_config_check)

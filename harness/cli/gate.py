@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from harness.cli import COMMANDS
-from harness.cli.common import config_of
+from harness.cli.common import add_config_option, config_of, count
 from harness.output.gate_report import gate_text
 from harness.run.gate import GateRequest, run_gate
 
@@ -39,17 +39,17 @@ def register(sub) -> None:
     p.add_argument("series", nargs="+", metavar="SERIES",
                    help="an mbox (git format-patch --stdout, a saved thread, b4 am output), a folder of "
                         "patches (quilt series file or name order), or a git range BASE..TIP (with --tree)")
-    p.add_argument("--config", metavar="FILE")
+    add_config_option(p)
     p.add_argument("--on", metavar="VARIANT", help="the configured variant to stack the series on "
                                                    "(default: the config's default variant)")
     p.add_argument("--tree", metavar="PATH", help="the kernel git tree of a range (default: the current "
                                                    "directory)")
     p.add_argument("-k", action="append", metavar="EXPR", help="select cells, as `harness run -k`")
     p.add_argument("--matrix", metavar="FILE", help="whose scenarios (default: configs/matrix.yaml)")
-    p.add_argument("-j", "--jobs", type=int, help="guests in parallel (default: one per host CPU)")
+    p.add_argument("-j", "--jobs", type=count(1), help="guests in parallel (default: one per host CPU)")
     p.add_argument("--results", default="results", help="results root (default: results/)")
     p.add_argument("--junit", metavar="FILE", help="also write the gate's JUnit XML here")
-    p.add_argument("--retries", type=int, default=0, help="re-run a failed cell up to N times (flaky)")
+    p.add_argument("--retries", type=count(0), default=0, help="re-run a failed cell up to N times (flaky)")
     p.add_argument("--no-bisect", action="store_true", help="do not search the patch that brought a regression")
     p.add_argument("--transport", choices=("serial", "ssh"))
     p.add_argument("--accel", choices=("kvm", "tcg"))

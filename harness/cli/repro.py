@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.cli.common import config_of
+from harness.cli.common import add_config_option, config_of
 from harness.run.repro import ReproRequest, reproduce
 from harness.cli import COMMANDS
 
@@ -20,7 +20,7 @@ def register(sub) -> None:
                        description="Rebuild (or reuse) the cell's kernel and re-run it; says whether "
                                    "the outcome reproduced.")
     p.add_argument("cell", help="results/<run-id>/cells/<cell>")
-    p.add_argument("--config", metavar="FILE")
+    add_config_option(p)
     p.add_argument("--results", default="results")
     p.add_argument("--shell", action="store_true", help="stop before the failing step with a console")
     p.add_argument("--gdb", action="store_true", help="with a gdb stub (implies --shell)")

@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from harness.cli.common import config_of
+from harness.cli.common import add_config_option, config_of, count
 from harness.core.errors import InputError
 from harness.output.results import RunResults, load_summary
 from harness.run.matrix import load_matrix, select, shard
@@ -33,9 +33,14 @@ def cmd_run(args) -> int:
     cfg = config_of(args)
     scenarios = load_scenarios(cfg)
     matrix = load_matrix(cfg, Path(args.matrix) if args.matrix else None, scenarios)
-    cells = shard(select(matrix.cells(), args.k, scenarios), args.shard)
+    chosen = select(matrix.cells(), args.k, scenarios)
+    if not chosen:
+        raise InputError(f"-k {' and '.join(f'({k})' for k in args.k)!r}: no cell selected (see "
+                         "`harness run --list`)" if args.k else f"{matrix.file}: the matrix has no cell")
+    cells = shard(chosen, args.shard, scenarios)
     if not cells:
-        raise InputError("no cell selected (check -k / --shard against `harness list`)")
+        raise InputError(f"--shard {args.shard}: no cell in this shard ({len(chosen)} cells selected, "
+                         f"fewer than the shards)")
     if args.list:
         for c in cells:
             print(c.id)
@@ -57,18 +62,22 @@ def register(sub) -> None:
                        description="Expand configs/matrix.yaml, build what is missing, run every "
                                    "cell. Exit 0: all as expected; 1: a cell failed; 2: usage/config "
                                    "error; 3: harness error.")
-    p.add_argument("--config", metavar="FILE")
+    add_config_option(p)
     p.add_argument("--matrix", metavar="FILE", help="matrix YAML (default: configs/matrix.yaml)")
-    p.add_argument("-k", action="append", metavar="PATTERN",
-                   help="select cells whose id matches (glob or substring) or whose scenario has "
-                        "this tag; repeatable; 'not X' excludes")
-    p.add_argument("-j", "--jobs", type=int, help="guests in parallel (default: one per host CPU)")
+    p.add_argument("-k", action="append", metavar="EXPR",
+                   help="select cells by a pytest-style expression: NAME, 'not X', 'X and Y', "
+                        "'X or Y', parentheses; a NAME matches a substring or glob of the cell id "
+                        "(variant.profile.scenario) or a scenario tag, ignoring case; repeated "
+                        "-k: all must hold. E.g. -k 'stash and not vgem'")
+    p.add_argument("-j", "--jobs", type=count(1), help="guests in parallel (default: one per host CPU)")
     p.add_argument("--results", default="results", help="results root (default: results/)")
     p.add_argument("--junit", metavar="FILE", help="also write the JUnit XML here")
-    p.add_argument("--retries", type=int, default=0, help="re-run a failed cell up to N times (flaky)")
+    p.add_argument("--retries", type=count(0), default=0, help="re-run a failed cell up to N times (flaky)")
     p.add_argument("--fail-on-flaky", action="store_true", help="a flaky cell fails the gate")
     p.add_argument("--baseline", metavar="RESULTS_DIR", help="list new failures / fixed cells vs a run")
-    p.add_argument("--shard", metavar="K/N", help="run the K-th of N slices of the cells")
+    p.add_argument("--shard", metavar="K/N",
+                   help="run the K-th of N slices: whole builds per shard (a shard builds only "
+                        "what it runs) balanced by estimated cell time; `harness merge` joins them")
     p.add_argument("--transport", choices=("serial", "ssh"))
     p.add_argument("--accel", choices=("kvm", "tcg"))
     p.add_argument("--no-canary", action="store_true", help="skip the per-build canary")

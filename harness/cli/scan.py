@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from harness.detect import FileScan, scan_files
@@ -65,6 +66,14 @@ def _line(path: str, r) -> str:
 def cmd_scan(args) -> int:
     symbolizer = None
     if args.vmlinux or args.module:
+        # the binaries are read lazily, at the first frame: check them now, so a
+        # wrong path is a usage error before any scanning, not a traceback after
+        for opt, path in [("--vmlinux", args.vmlinux)] + [("--module", m) for m in args.module]:
+            if path and not os.access(path, os.R_OK):
+                print(f"harness scan: {opt} {path}: cannot read: "
+                      f"{'no such file' if not os.path.exists(path) else 'permission denied'}",
+                      file=sys.stderr)
+                return 2
         try:
             symbolizer = Symbolizer(vmlinux=args.vmlinux, modules=args.module)
         except SymbolizeError as e:
@@ -75,8 +84,12 @@ def cmd_scan(args) -> int:
         if res.error:
             print(f"harness scan: {res.error}", file=sys.stderr)
         elif symbolizer is not None:
-            for r in res.reports:
-                symbolizer.symbolize_report(r)
+            try:
+                for r in res.reports:
+                    symbolizer.symbolize_report(r)
+            except SymbolizeError as e:     # e.g. --vmlinux names a file that is not ELF
+                print(f"harness scan: {e}", file=sys.stderr)
+                return 2
     if args.json:
         out = []
         for res in results:

@@ -11,16 +11,42 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.core.errors import ConfigError
+from harness.core.errors import ConfigError, InputError
 from harness.core.yamlschema import Bool, Field, Float, Int, ListOf, MapOf, Record, Str, load
 
 NAME = r"[A-Za-z0-9][A-Za-z0-9_.+-]*"
 
 
-def project_root() -> Path:
-    """The checkout: $HARNESS_ROOT, else the folder above this package."""
-    env = os.environ.get("HARNESS_ROOT")
-    return Path(env).resolve() if env else Path(__file__).resolve().parents[2]
+CONFIG_IN_ROOT = Path("configs") / "harness.yaml"   # what makes a folder the project root
+
+
+def project_root(explicit: str | os.PathLike | None = None) -> Path:
+    """The project folder (the one holding configs/harness.yaml), found explicitly.
+
+    In order: `explicit` (--root), $HARNESS_ROOT, the current directory, the
+    checkout this package runs from (an editable install). An explicit choice
+    that does not fit is an error, not a reason to look elsewhere; when
+    nothing fits the error lists every place tried. (Installed with
+    `pip install .`, the package lives in site-packages, far from any
+    configs/: guessing from __file__ alone named .../site-packages/configs.)
+    """
+    tried = []
+    for how, value in (("--root", explicit), ("$HARNESS_ROOT", os.environ.get("HARNESS_ROOT"))):
+        if not value:
+            tried.append(f"{how} (not given)")
+            continue
+        folder = Path(value).expanduser().resolve()
+        if not (folder / CONFIG_IN_ROOT).is_file():
+            raise InputError(f"{how} {folder}: no {CONFIG_IN_ROOT} there (not a project folder)")
+        return folder
+    for how, folder in (("the current directory", Path.cwd()),
+                        ("the checkout of the running package", Path(__file__).resolve().parents[2])):
+        if (folder / CONFIG_IN_ROOT).is_file():
+            return folder.resolve()
+        tried.append(f"{how} {folder} (no {CONFIG_IN_ROOT})")
+    raise InputError("cannot find the project folder (the one holding configs/harness.yaml); tried: "
+                     + "; ".join(tried) + ". Run from the project folder, pass --root DIR or set "
+                     "HARNESS_ROOT")
 
 
 def cache_root() -> Path:
@@ -108,19 +134,24 @@ class HarnessConfig:
     matrix_file: Path
     extra: dict = field(default_factory=dict)
 
-    def variant(self, name: str | None) -> Variant:
+    def variant(self, name: str | None, given_by: str = "") -> Variant:
+        """The variant called `name` (the default one for None); `given_by` says
+        where the name came from (e.g. "command line"), for the error."""
         name = name or self.default_variant
         if name not in self.variants:
-            raise ConfigError(f"unknown variant {name!r} (known: {', '.join(self.variants)})",
-                              file=str(self.file))
+            raise self._unknown("variant", name, self.variants, given_by)
         return self.variants[name]
 
-    def profile(self, name: str | None) -> Profile:
+    def profile(self, name: str | None, given_by: str = "") -> Profile:
         name = name or self.default_profile
         if name not in self.profiles:
-            raise ConfigError(f"unknown profile {name!r} (known: {', '.join(self.profiles)})",
-                              file=str(self.file))
+            raise self._unknown("profile", name, self.profiles, given_by)
         return self.profiles[name]
+
+    def _unknown(self, what: str, name: str, known, given_by: str) -> InputError:
+        # the name is wrong, not the file that lists the known ones
+        return InputError(f"{given_by + ': ' if given_by else ''}unknown {what} {name!r} "
+                          f"({self.file} defines: {', '.join(known) or 'none'})")
 
     def series_path(self, series: str) -> Path:
         return self.series_dir / series
@@ -165,12 +196,27 @@ def _schema() -> Record:
 
 
 def default_config_file(root: Path | None = None) -> Path:
-    return (root or project_root()) / "configs" / "harness.yaml"
+    return (root or project_root()) / CONFIG_IN_ROOT
 
 
-def load_config(path: Path | None = None) -> HarnessConfig:
-    path = Path(path) if path else default_config_file()
-    root = path.resolve().parent.parent if path.resolve().parent.name == "configs" else project_root()
+def load_config(path: Path | None = None, root: Path | None = None) -> HarnessConfig:
+    """Load and check the harness YAML.
+
+    Without `path`: the project root's configs/harness.yaml (see project_root;
+    `root` is --root). With `path`: relative paths in it are taken from
+    `root` if given, else from the folder above its configs/ folder, else
+    from the project root.
+    """
+    if path is None:
+        root = project_root(root)
+        path = root / CONFIG_IN_ROOT
+    path = Path(path)
+    if root is not None:
+        root = project_root(root)
+    elif path.resolve().parent.name == "configs":
+        root = path.resolve().parent.parent
+    else:
+        root = project_root()
     data = load(path, _schema())
     f = str(path)
 

@@ -41,6 +41,19 @@ class KconfigError(InputError):
     """Requested config options that did not end up in the final .config."""
 
 
+class WriteError(HarnessError, OSError):
+    """A file the harness must write could not be written (disk full, read-only,
+    permissions): exit status 3. Still an OSError, so callers that treat a
+    failed write as optional keep doing so."""
+
+    def __init__(self, path, exc: OSError):
+        OSError.__init__(self, exc.errno, f"{path}: cannot write: {exc.strerror or exc}")
+        self.path = path
+
+    def __str__(self) -> str:
+        return self.strerror
+
+
 class BuildError(HarnessError):
     """The kernel (or an out-of-tree module) failed to build."""
 

@@ -7,11 +7,11 @@ import fcntl
 import hashlib
 import json
 import os
+import secrets
 import subprocess
-import tempfile
 from pathlib import Path
 
-from harness.core.errors import HarnessError
+from harness.core.errors import HarnessError, WriteError
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "harness", "GIT_AUTHOR_EMAIL": "harness@localhost",
@@ -82,18 +82,42 @@ def file_lock(path: Path):
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write via a temp file + rename so readers never see half a file."""
+    """Write via a temp file + rename so readers never see half a file.
+
+    The temp file is created with mode 0666 minus the umask, as open() would
+    (mkstemp's 0600 made summary.json and junit.xml unreadable to a CI
+    artifact uploader running as another user). A failed write (a full disk)
+    leaves the old file, or none, never a truncated one, and raises
+    WriteError naming the path (exit status 3).
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    data = data.encode() if isinstance(data, str) else data
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = _create_temp(path)
+    except OSError as exc:
+        raise WriteError(path, exc) from None
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data.encode() if isinstance(data, str) else data)
+            f.write(data)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and not isinstance(exc, WriteError):
+            raise WriteError(path, exc) from None
         raise
+
+
+def _create_temp(path: Path) -> tuple[int, Path]:
+    """A new file next to path, exclusive, mode 0666 & ~umask (like open())."""
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}"
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{path.parent}: no free temporary name for {path.name}")
 
 
 def write_json(path: Path, obj) -> None:

@@ -153,6 +153,7 @@ class CellResult:
     passed: bool
     why: str = ""
     detail: str = ""
+    harness_error: bool = False           # the harness failed (QEMU, a stage), not the kernel: exit 3
     flaky: bool = False
     attempts: int = 1
     reports: list[ReportRef] = field(default_factory=list)
@@ -195,7 +196,8 @@ class CellResult:
     def to_json(self) -> dict:
         d = {"id": self.id, "variant": self.variant, "profile": self.profile, "scenario": self.scenario,
              "outcome": str(self.outcome), "expected": self.expectation.describe(),
-             "expected_detail": self.expectation.to_json(), "passed": self.passed, "flaky": self.flaky,
+             "expected_detail": self.expectation.to_json(), "passed": self.passed,
+             **({"harness_error": True} if self.harness_error else {}), "flaky": self.flaky,
              "attempts": self.attempts, "why": self.why, "detail": self.detail,
              "reports": [r.to_json() for r in self.reports], "duration_s": self.duration_s,
              "steps": [s.to_json() for s in self.steps], "tainted": self.tainted,
@@ -213,12 +215,14 @@ class CellResult:
         parts = cid.split(".", 2) if cid.count(".") >= 2 else ["?", "?", cid or "?"]
         build = d.get("build") if isinstance(d.get("build"), dict) else {}
         known = {"id", "variant", "profile", "scenario", "outcome", "expected", "expected_detail", "passed",
+                 "harness_error",
                  "flaky", "attempts", "why", "detail", "reports", "duration_s", "steps", "tainted", "build",
                  *_RUN_FACTS}
         c = cls(variant=_str(d.get("variant"), parts[0]), profile=_str(d.get("profile"), parts[1]),
                 scenario=_str(d.get("scenario"), parts[2]), outcome=Outcome.parse(d.get("outcome")),
                 expectation=Expectation.from_json(d.get("expected_detail"), _str(d.get("expected"))),
                 passed=bool(d.get("passed")), why=_str(d.get("why")), detail=_str(d.get("detail")),
+                harness_error=bool(d.get("harness_error")),
                 flaky=bool(d.get("flaky")), attempts=int(_num(d.get("attempts"), 1)),
                 reports=[ReportRef.from_json(r) for r in _dicts(d.get("reports"))],
                 steps=[StepResult.from_json(s) for s in _dicts(d.get("steps"))],

@@ -93,21 +93,22 @@ class RunResults:
                    "complete": complete, "note": note, "exit_status": exit_status,
                    **self.header, "builds": self.builds, "totals": totals(cells),
                    "cells": [c.to_json() for c in cells]}
-        write_json(self.dir / "summary.json", summary)
-        if complete:
+        if complete:   # the other files first: a summary.json saying complete is written last
             write_atomic(self.dir / "junit.xml", junit_xml(cells, self.builds))
             write_atomic(self.dir / "summary.md", summary_md(summary, cells))
+        write_json(self.dir / "summary.json", summary)
         return summary
 
 
 def totals(cells: list[CellResult]) -> dict:
-    """The run's counts. A cell that did not give its expected outcome is failed, whatever
-    the outcome: an n/a where the variant expects something else counts as a failure."""
+    """The run's counts. failed: cells that did not give their expected outcome (an n/a
+    where the variant expects something else included); errors: the harness's own
+    failures (exit status 3); n/a: cells where n/a is the expectation."""
     return {"cells": len(cells), "passed": sum(c.passed for c in cells),
-            "failed": sum(not c.passed for c in cells),
+            "failed": sum(not c.passed and not c.harness_error for c in cells),
             "flaky": sum(c.flaky for c in cells),
-            "n/a": sum(c.outcome == Outcome.NA for c in cells),
-            "errors": sum(c.outcome == Outcome.ERROR for c in cells)}
+            "n/a": sum(c.outcome == Outcome.NA and c.passed for c in cells),
+            "errors": sum(c.harness_error for c in cells)}
 
 
 def repro_sh(cell_dir_rel: str = "") -> str:
@@ -160,6 +161,7 @@ def merge_runs(dirs: list[Path], root: Path) -> tuple[RunResults, int]:
                                           if k in ("inputs", "command", "matrix")})
     out.cells, out.builds = cells, list(builds.values())
     complete = all(p.get("complete") for p in parts)
-    status = 1 if any(not c.passed for c in out.cells) else 0
+    status = 3 if any(c.harness_error for c in out.cells) else \
+        1 if any(not c.passed for c in out.cells) else 0
     out.write_summary(complete=complete, exit_status=status, note=f"merged from {len(parts)} shards")
     return out, status

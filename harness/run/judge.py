@@ -15,11 +15,23 @@ from dataclasses import dataclass
 from harness.scenarios.spec import Expectation
 
 
+# An `error` outcome is the harness's own failure (QEMU could not start, a
+# stage crashed: exit status 3) unless its detail puts it on the kernel under
+# test: its build failed, or it cannot report what the expectation needs
+# (those fail the gate like any unexpected outcome: exit status 1).
+KERNEL_AT_FAULT = ("build failed", "kernel cannot")
+
+
 @dataclass(frozen=True)
 class Verdict:
     passed: bool
     why: str
     expected: tuple[bool, ...] = ()     # per report, in the order given
+    harness_error: bool = False         # the harness failed, not the kernel: exit status 3
+
+
+def is_harness_error(outcome: str, detail: str) -> bool:
+    return outcome == "error" and not (detail or "").startswith(KERNEL_AT_FAULT)
 
 
 def report_matches(expect: Expectation, report) -> bool:
@@ -41,7 +53,7 @@ def judge(outcome: str, detail: str, reports: list, expect: Expectation,
     """
     expected = tuple(report_matches(expect, r) for r in reports)
     if outcome == "error":
-        return Verdict(False, detail, expected)
+        return Verdict(False, detail, expected, harness_error=is_harness_error(outcome, detail))
     if outcome == "n/a":
         if expect.outcome == "n/a":
             return Verdict(True, detail, expected)

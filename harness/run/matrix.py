@@ -17,6 +17,7 @@ from pathlib import Path
 from harness.core.config import HarnessConfig
 from harness.core.errors import ConfigError, InputError
 from harness.core.yamlschema import Field, ListOf, Record, Str, load
+from harness.run.keyword import compile_keywords
 from harness.scenarios.spec import load_scenarios
 
 # taint flags that mean the kernel is no longer trustworthy for the next scenario
@@ -111,33 +112,81 @@ def load_matrix(cfg: HarnessConfig, path: Path | None = None, scenarios: dict | 
                   str(path), names["variants"], names["profiles"], names["scenarios"])
 
 
-def select(cells: list[Cell], patterns: list[str] | None, scenarios: dict) -> list[Cell]:
-    """-k: a cell is kept when any pattern matches its id (glob or substring) or a tag."""
-    if not patterns:
+def select(cells: list[Cell], expressions: list[str] | None, scenarios: dict) -> list[Cell]:
+    """-k: the cells every expression selects (harness.run.keyword has the language)."""
+    if not expressions:
         return cells
-    out = []
-    for c in cells:
-        tags = scenarios[c.scenario].tags if c.scenario in scenarios else ()
-        for p in patterns:
-            neg = p.startswith("not ")
-            pat = p[4:] if neg else p
-            hit = (fnmatch.fnmatchcase(c.id, pat) or pat in c.id or pat in tags)
-            if hit != neg:
-                out.append(c)
-                break
-    return out
+    match = compile_keywords(expressions)
+    return [c for c in cells
+            if match(c.id, tuple(scenarios[c.scenario].tags) if c.scenario in scenarios else ())]
 
 
-def shard(cells: list[Cell], spec: str | None) -> list[Cell]:
-    """--shard K/N: cells spread round-robin by build so each shard builds little."""
-    if not spec:
-        return cells
-    m = re.fullmatch(r"(\d+)/(\d+)", spec)
+# What a shard pays once per build besides its cells (build from ccache, canary,
+# first boot): it keeps LPT from stacking small builds on one shard.
+BUILD_OVERHEAD_S = 120.0
+
+
+def cell_cost(cell: Cell, scenarios: dict) -> float:
+    """A cell's likely length, from its scenario's step timeouts.
+
+    An estimate only, shared by the runner (which cells a worker takes first)
+    and shard() (balancing the shards)."""
+    sc = scenarios.get(cell.scenario)
+    return float(sum(st.timeout_s or sc.timeout_s for st in sc.steps)) if sc else 0.0
+
+
+def parse_shard(spec: str) -> tuple[int, int]:
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", spec)
     if not m or not (1 <= int(m.group(1)) <= int(m.group(2))):
         raise InputError(f"--shard {spec!r}: expected K/N with 1 <= K <= N")
-    k, n = int(m.group(1)), int(m.group(2))
-    ordered = sorted(cells, key=lambda c: (c.variant, c.profile, c.scenario))
-    return [c for i, c in enumerate(ordered) if i % n == k - 1]
+    return int(m.group(1)), int(m.group(2))
+
+
+def shard(cells: list[Cell], spec: str | None, scenarios: dict | None = None) -> list[Cell]:
+    """--shard K/N: the K-th of N slices of the cells, split by build.
+
+    A shard builds only the kernels its cells need: whole builds go to shards,
+    heaviest first, each to the shard with the least estimated time so far
+    (LPT), so with at least as many builds as shards no build is made twice.
+    With fewer builds than shards the heaviest builds are halved (by
+    estimated time) until every shard has one part. Every shard computes the
+    same split from the same cells (ties broken by name), so the N shards are
+    disjoint and together are the run. Cells keep their order.
+    """
+    if not spec:
+        return cells
+    k, n = parse_shard(spec)
+    return partition(cells, n, scenarios or {})[k - 1]
+
+
+def partition(cells: list[Cell], n: int, scenarios: dict) -> list[list[Cell]]:
+    """The N shards of shard(): lists of cells, grouped by build, balanced by cost."""
+    cost = {c: cell_cost(c, scenarios) for c in cells}
+    groups: dict[tuple[str, str], list[Cell]] = {}
+    for c in cells:
+        groups.setdefault((c.variant, c.profile), []).append(c)
+    parts = [(key, group) for key, group in sorted(groups.items())]
+
+    def weight(part) -> float:
+        return BUILD_OVERHEAD_S + sum(cost[c] for c in part[1])
+
+    # fewer builds than shards: split the heaviest part in two, alternating its
+    # cells by cost so both halves get long and short ones
+    while len(parts) < n:
+        heavy = max(parts, key=lambda p: (len(p[1]) > 1, weight(p), p[0]))
+        if len(heavy[1]) < 2:
+            break                      # fewer cells than shards: some shards stay empty
+        parts.remove(heavy)
+        ordered = sorted(heavy[1], key=lambda c: (-cost[c], c.id))
+        parts += [(heavy[0], ordered[0::2]), (heavy[0], ordered[1::2])]
+    loads = [0.0] * n
+    shards: list[list[Cell]] = [[] for _ in range(n)]
+    for part in sorted(parts, key=lambda p: (-weight(p), p[0], p[1][0].id)):
+        i = min(range(n), key=lambda j: (loads[j], j))
+        loads[i] += weight(part)
+        shards[i] += part[1]
+    position = {c: i for i, c in enumerate(cells)}
+    return [sorted(s, key=position.__getitem__) for s in shards]
 
 
 def taint_is_bad(value: int) -> list[str]:

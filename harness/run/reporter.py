@@ -40,9 +40,9 @@ class Reporter:
             self.done += 1
             done = self.done      # read under the lock: two workers may finish at once
             self.failed += 0 if cell.passed else 1
-        verdict = "ok" if cell.passed else "FAIL"
-        if cell.passed and cell.outcome == Outcome.NA:
-            verdict = "n/a"
+        # an n/a is fine only where it is the expectation: otherwise it FAILs like any other
+        verdict = ("n/a" if cell.outcome == Outcome.NA else "ok") if cell.passed else \
+            ("ERROR" if cell.harness_error else "FAIL")
         if cell.flaky:
             verdict = "FLAKY"
         title = f" [{cell.reports[0].title}]" if cell.reports else ""

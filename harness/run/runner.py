@@ -25,7 +25,7 @@ from harness.model import CellResult, Expectation, Outcome, ReportRef
 from harness.output.results import RunResults, repro_sh
 from harness.run.canary import canary_for_build
 from harness.run.judge import judge
-from harness.run.matrix import Cell, taint_is_bad
+from harness.run.matrix import Cell, cell_cost, taint_is_bad
 from harness.run.reporter import Reporter
 from harness.scenarios.execute import ScenarioResult, run_scenario
 from harness.scenarios.spec import Scenario
@@ -80,6 +80,7 @@ class Runner:
         self.cfg, self.scenarios, self.opts = cfg, scenarios, opts
         self.results, self.reporter = results, reporter
         self.stop = threading.Event()
+        self.fatal: OSError | None = None     # the results folder refused a write: the run stops
         self.builds: dict[tuple[str, str], BuildInfo] = {}
         self._symbolizers: dict[str, object] = {}
 
@@ -203,9 +204,7 @@ class Runner:
                 t.join(0.2)
 
     def _cost(self, cell: Cell) -> float:
-        """A cell's likely length, from its scenario's step timeouts."""
-        sc = self.scenarios.get(cell.scenario)
-        return sum(st.timeout_s or sc.timeout_s for st in sc.steps) if sc else 0.0
+        return cell_cost(cell, self.scenarios)
 
     def run_batch(self, wid: str, info: BuildInfo, cells) -> None:
         guest = None
@@ -367,7 +366,7 @@ class Runner:
         return CellResult(
             variant=cell.variant, profile=cell.profile, scenario=cell.scenario,
             outcome=Outcome.parse(outcome), expectation=expect, passed=verdict.passed, why=verdict.why,
-            detail=detail, attempts=attempts,
+            detail=detail, harness_error=verdict.harness_error, attempts=attempts,
             reports=[ReportRef.from_report(r, ok) for r, ok in zip(found, verdict.expected)],
             steps=list(res.steps) if res else [], duration_s=round(res.duration_s if res else 0.0, 2),
             tainted=res.tainted if res else "",
@@ -402,7 +401,14 @@ class Runner:
         files["reports.txt"] = "\n\n".join(f"=== {r.kind}: {r.title} (step {r.step}, lines "
                                            f"{r.start_line}-{r.end_line})\n{r.text}"
                                            for r in result.reports) + "\n"
-        self.results.add_cell(result, files)
+        try:
+            self.results.add_cell(result, files)
+        except OSError as exc:
+            # the results folder cannot take the cell (a full disk): nothing more
+            # can be recorded, so the run stops and the session says why (exit 3)
+            self.fatal = self.fatal or exc
+            self.stop.set()
+            return
         self.reporter.cell_done(result)
 
 

@@ -8,14 +8,16 @@ QEMU and leave a summary marked incomplete.
 
 from __future__ import annotations
 
+import resource
 import signal
 import sys
 from pathlib import Path
 
 from harness.core.config import HarnessConfig
-from harness.core.util import sha256_file
+from harness.core.errors import HarnessError, WriteError
+from harness.core.util import sha256_file, write_atomic
 from harness.output.html import write_report
-from harness.model import CellResult, Outcome
+from harness.model import CellResult
 from harness.model.compare import Comparison, compare
 from harness.output.results import RunResults, load_cells, load_summary
 from harness.run.matrix import Cell
@@ -37,9 +39,32 @@ def inputs_header(cfg: HarnessConfig) -> dict:
                        "qemu": qemu_version(), "guest": vars(cfg.guest).copy()}}
 
 
+def gate_status(cells: list[CellResult], input_error: bool = False, interrupted: bool = False) -> int:
+    """The gate's exit status from the recorded cells.
+
+    130 interrupted; 2 a variant's input was refused (a patch, a kconfig);
+    3 the harness failed a cell (QEMU could not start, a stage crashed),
+    whether or not other cells also failed their expectation; 1 a cell did
+    not give its expected outcome; 0 every cell as expected.
+    """
+    if interrupted:
+        return 130
+    if input_error:
+        return 2
+    if any(c.harness_error for c in cells):
+        return 3
+    if any(not c.passed for c in cells):
+        return 1
+    return 0
+
+
 def run_session(cfg: HarnessConfig, cells: list[Cell], opts: RunOptions, scenarios: dict,
                 results: RunResults, label: str = "run") -> int:
-    """Build, run and record; returns the gate's exit status."""
+    """Build, run and record; returns the gate's exit status.
+
+    Raises HarnessError (WriteError) when the results folder refused a write
+    (a full disk): no summary.json then says the run is complete.
+    """
     reporter = Reporter(len(cells))
     runner = Runner(cfg, scenarios, opts, results, reporter)
 
@@ -58,35 +83,40 @@ def run_session(cfg: HarnessConfig, cells: list[Cell], opts: RunOptions, scenari
     finally:
         signal.signal(signal.SIGTERM, old)
         guest_mod.kill_all()
+    if runner.fatal is not None:
+        raise _unrecordable(results, runner.fatal)
     builds_json = [runner.build_json(k, i) for k, i in runner.builds.items()]
     results.builds = builds_json
     input_err = any(i.input_error for i in runner.builds.values())
-    failed = [c for c in results.cells if not c.passed]
-    harness_err = any(c.outcome == Outcome.ERROR and not c.detail.startswith(("build failed", "kernel cannot"))
-                      for c in failed)
-    if interrupted:
-        status = 130
-    elif input_err:
-        status = 2
-    elif failed:
-        status = 1
-    elif harness_err:
-        status = 3
-    else:
-        status = 0
-    summary = results.write_summary(complete=not interrupted, exit_status=status,
-                                    note="interrupted" if interrupted else "")
-    if not interrupted:
-        write_report(results.dir, baseline=opts.baseline)
-    if opts.junit:
-        Path(opts.junit).write_text((results.dir / "junit.xml").read_text() if not interrupted else "")
+    status = gate_status(results.cells, input_err, interrupted)
+    # the harness's own footprint, e.g. under a console flood (resource: kB on Linux)
+    results.header["harness_peak_rss_mb"] = round(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    try:
+        summary = results.write_summary(complete=not interrupted, exit_status=status,
+                                        note="interrupted" if interrupted else "")
+        if not interrupted:
+            write_report(results.dir, baseline=opts.baseline)
+        if opts.junit:
+            write_atomic(Path(opts.junit), (results.dir / "junit.xml").read_text()
+                         if not interrupted else "")
+    except OSError as exc:
+        raise _unrecordable(results, exc) from None
     t = summary["totals"]
     reporter.event(f"{label}: {t['passed']}/{t['cells']} as expected, {t['failed']} failed, "
-                   f"{t['flaky']} flaky, {t['n/a']} n/a -> {results.dir}"
+                   f"{t['errors']} harness errors, {t['flaky']} flaky, {t['n/a']} n/a -> {results.dir}"
                    + (" (INTERRUPTED: summary marked incomplete)" if interrupted else ""))
     if opts.baseline and not interrupted:
         print_comparison(results.cells, load_summary(Path(opts.baseline)))
     return status
+
+
+def _unrecordable(results: RunResults, exc: OSError) -> HarnessError:
+    """The error for a run whose results could not be written (exit status 3)."""
+    what = str(exc) if isinstance(exc, WriteError) else f"{getattr(exc, 'filename', '') or results.dir}: " \
+        f"cannot write: {exc.strerror or exc}"
+    return HarnessError(f"the results could not be written ({what}); {results.dir} holds an "
+                        f"incomplete run ({len(results.cells)} cells recorded), not a verdict")
 
 
 def print_comparison(cells: list[CellResult], baseline: dict, stream=None) -> Comparison:

@@ -1,9 +1,14 @@
-"""The guest's serial console: drained into a log file and an in-memory line list.
+"""The guest's serial console: drained into a log file and a bounded in-memory line list.
 
 The serial console is the source of truth for the kernel log: a reader thread
 drains it continuously into `console.log` (each line prefixed with the host
 time since QEMU started) whatever the transport, and callers wait on it for
 a line matching a pattern (a marker, a panic, the end of the stream).
+
+The lines in memory are a ConsoleLines (harness/vm/console_lines.py): a
+guest flooding its console keeps the harness within a memory budget, with
+the harness's markers and the kernel reports kept. A log file the disk
+refuses (full) stops being written; the lines in memory go on.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from pathlib import Path
 
 import pexpect
 
+from harness.vm.console_lines import ConsoleLines
+
 KERNEL_LINE = re.compile(r"^\s*\[\s*\d+\.\d+\]")
 PANIC = "Kernel panic - not syncing"
 HOST_STAMP = re.compile(r"^\[host \+[\d.]+\] ")
@@ -25,7 +32,8 @@ class Console:
 
     def __init__(self, child: pexpect.spawn, log_path: Path, seed: list[str] | None = None):
         self.child = child
-        self.lines: list[str] = []
+        self.lines = ConsoleLines()
+        self.log_error: OSError | None = None   # console.log could not be written (disk full)
         self.t0 = time.monotonic()
         self.cond = threading.Condition()
         self.eof = False
@@ -34,7 +42,7 @@ class Console:
         self._log = open(log_path, "w", buffering=1, errors="replace")
         for line in seed or []:
             # a restored guest's log starts with the boot its snapshot saved
-            self._log.write(line + "\n")
+            self._write(line + "\n")
             self.lines.append(HOST_STAMP.sub("", line, count=1))
         self._stop = False
         self._thread = threading.Thread(target=self._pump, name="console", daemon=True)
@@ -63,8 +71,7 @@ class Console:
         stamp = time.monotonic() - self.t0
         with self.cond:
             for line in complete:
-                if not self._log.closed:
-                    self._log.write(f"[host +{stamp:.3f}] {line}\n")
+                self._write(f"[host +{stamp:.3f}] {line}\n")
                 if self.panic_line is None and PANIC in line:
                     self.panic_line = len(self.lines)
                 self.lines.append(line)
@@ -74,9 +81,17 @@ class Console:
         """A harness line in the console log (not a kernel line, not command output)."""
         stamp = time.monotonic() - self.t0
         with self.cond:
-            if not self._log.closed:
-                self._log.write(f"[host +{stamp:.3f}] {text}\n")
+            self._write(f"[host +{stamp:.3f}] {text}\n")
             self.lines.append(text)
+
+    def _write(self, text: str) -> None:
+        """Into console.log; a write the disk refuses ends the file, not the console."""
+        if self._log.closed or self.log_error is not None:
+            return
+        try:
+            self._log.write(text)
+        except OSError as exc:
+            self.log_error = exc
 
     def wait_for(self, pattern: re.Pattern, start: int, timeout: float,
                  stop_on_panic: bool = True) -> tuple[str, int, re.Match | None]:
@@ -88,11 +103,11 @@ class Console:
         pos = start
         with self.cond:
             while True:
-                while pos < len(self.lines):
-                    m = pattern.search(self.lines[pos])
+                for i, line in self.lines.iter_from(pos):
+                    m = pattern.search(line)
                     if m:
-                        return "match", pos, m
-                    pos += 1
+                        return "match", i, m
+                pos = max(pos, len(self.lines))
                 if stop_on_panic and self.panic_line is not None and self.panic_line >= start:
                     return "panic", self.panic_line, None
                 if self.eof:
@@ -113,8 +128,14 @@ class Console:
         self._stop = True
         self._thread.join(timeout=2)
         if not self._log.closed:
-            self._log.flush()
+            try:
+                self._log.flush()
+            except OSError as exc:
+                self.log_error = self.log_error or exc
 
     def close(self) -> None:
         self.stop()
-        self._log.close()
+        try:
+            self._log.close()
+        except OSError as exc:
+            self.log_error = self.log_error or exc
