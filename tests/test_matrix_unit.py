@@ -170,3 +170,17 @@ def test_bisect_finds_first_changing_prefix():
         assert first_change(11, outcome_at(change)) == change
         assert len(set(calls)) <= 6          # log2(11) + the two ends
     assert first_change(5, lambda k: "report") is None
+
+
+def test_matrix_patterns_expand_to_configured_variants_only(cfg):
+    """A gate or a bisection registers derived variants in the loaded config: `*`
+    in a matrix must still mean the variants configs/harness.yaml declares."""
+    import dataclasses
+    from harness.core.config import load_config
+    from harness.run.matrix import load_matrix
+    own = load_config(cfg.file)
+    before = {c.variant for c in load_matrix(own).cells()}
+    base = own.variants["baseline"]
+    own.variants["baseline@1"] = dataclasses.replace(base, name="baseline@1", patch_limit=1)
+    own.variants["baseline+abc"] = dataclasses.replace(base, name="baseline+abc", stacked_on="baseline")
+    assert {c.variant for c in load_matrix(own).cells()} == before

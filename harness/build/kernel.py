@@ -209,10 +209,16 @@ def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, forc
     compiler = compiler_version()
     ghash = guest_sources_hash(cfg.root)
     key = build_key(source, applied, profile, compiler, ghash)
-    bdir = build_dir(variant.name, profile.name, cache)
-    existing = load_build(variant.name, profile.name, cache)
+    # A configured variant keeps its folder (rebuilt in place when its patches
+    # change); a stacked one (a gated series, its prefixes) is named by what it
+    # applies, so the same patches stacked on the same base share one build: a
+    # series' prefix of k patches and the k-patch series gated on its own.
+    name = f"{variant.stacked_on}+{applied.key[:12]}" if variant.stacked_on else variant.name
+    bdir = build_dir(name, profile.name, cache)
+    existing = load_build(name, profile.name, cache)
     if _reusable(existing, key, force):
         existing.commit = existing.commit or applied.commit
+        existing.variant = variant.name
         return existing
     kkey = kernel_key(source, applied, profile, compiler)
     env = _make_env(cache)
@@ -221,8 +227,9 @@ def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, forc
         # only the guest modules/programs changed: rebuild just those
         t0 = time.monotonic()
         with file_lock(source.repo.parent / f".{source.repo.name}.lock"):
-            done = load_build(variant.name, profile.name, cache)   # built while we waited?
+            done = load_build(name, profile.name, cache)   # built while we waited?
             if _reusable(done, key, force):
+                done.variant = variant.name
                 return done
             (bdir / "build.json").unlink(missing_ok=True)
             patches_mod.checkout(source, applied.commit)   # M= builds read the variant's headers
@@ -244,9 +251,10 @@ def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, forc
     with file_lock(source.repo.parent / f".{source.repo.name}.lock"):
         # another harness may have built this very key while we waited for the
         # lock: use it; rebuilding would pull its files from under that harness
-        done = load_build(variant.name, profile.name, cache)
+        done = load_build(name, profile.name, cache)
         if _reusable(done, key, force):
             done.commit = done.commit or applied.commit
+            done.variant = variant.name
             return done
         # the marker goes first: a killed build must never look finished
         (bdir / "build.json").unlink(missing_ok=True)

@@ -95,6 +95,11 @@ class Variant:
     extra_patches: tuple[Path, ...] = ()
     stacked_on: str = ""        # the configured variant extra_patches go on (named in errors)
 
+    @property
+    def configured(self) -> bool:
+        """Declared in the config (not a gated series stacked on one, nor a bisection prefix)."""
+        return not self.stacked_on and self.patch_limit is None
+
 
 @dataclass(frozen=True)
 class Profile:

@@ -88,7 +88,9 @@ def load_matrix(cfg: HarnessConfig, path: Path | None = None, scenarios: dict | 
     })
     data = load(path, spec)
     scenarios = scenarios if scenarios is not None else load_scenarios(cfg)
-    names = {"variants": list(cfg.variants), "profiles": list(cfg.profiles), "scenarios": list(scenarios)}
+    # the configured variants: not a gated series or a bisection prefix registered since
+    names = {"variants": [n for n, v in cfg.variants.items() if v.configured], "profiles": list(cfg.profiles),
+             "scenarios": list(scenarios)}
     chosen = {}
     for key, known in names.items():
         picked = []

@@ -1,0 +1,90 @@
+"""harness gate for real: a series of our own against 6.12, built and booted.
+
+tests/fixtures/series/fence-signal-twice: three patches to dma-fence.c (built
+into vmlinux); the first two are harmless, the third warns when a fence is
+signaled twice, which the dma-buf selftests do on purpose. The gate must
+fail with the regression bisected to patch 3, and the two harmless patches
+alone must pass. One scenario (dmabuf-selftests) keeps it short; the base
+run is cached between the two gates.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+
+pytestmark = pytest.mark.slow
+
+SERIES = Path(__file__).parent / "fixtures" / "series"
+SCENARIO = "dmabuf-selftests"
+
+
+def gate(tmp_path: Path, *series: str, extra=()) -> tuple[int, Path | None]:
+    root = tmp_path / "results"
+    status = main(["gate", *series, "-k", SCENARIO, "--results", str(root), "--no-canary", *extra])
+    latest = root / "latest"
+    return status, (latest.resolve() if latest.exists() else None)
+
+
+@pytest.fixture(scope="module")
+def failing_gate(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("gate")
+    status, gdir = gate(tmp, str(SERIES / "fence-signal-twice.mbox"))
+    return status, gdir
+
+
+def test_a_regression_fails_the_gate_bisected_to_its_patch(failing_gate):
+    status, gdir = failing_gate
+    assert status == 1
+    g = json.loads((gdir / "gate.json").read_text())
+    (cell,) = g["cells"]
+    assert cell["verdict"] == "regression" and cell["fails_gate"] and cell["scenario"] == SCENARIO
+    assert cell["culprit"] == 3, cell
+    assert set(cell["prefix_outcomes"]) <= {"1", "2"} and all(o.startswith("clean")
+                                                            for o in cell["prefix_outcomes"].values())
+    assert [p["culprit_of"] != [] for p in g["patches"]] == [False, False, True]
+    md = (gdir / "gate.md").read_text()
+    assert "first bad patch: **3/3 'dma-buf: warn when a fence is signaled twice'**" in md
+    assert "WARNING in dma_fence_signal_timestamp_locked" in md and "harness repro " in md
+    # the series travels with the results (repro without the mbox), and the page shows the gate
+    assert sorted(p.name for p in (gdir / "patches").glob("*.patch")) == \
+        sorted(p.name for p in (SERIES / "fence-signal-twice").glob("*.patch"))
+    assert "id=gate" in (gdir / "index.html").read_text()
+    junit = (gdir / "gate-junit.xml").read_text()
+    assert "patch 3/3: dma-buf: warn when a fence is signaled twice" in junit
+
+
+def test_the_harmless_patches_alone_pass(failing_gate, tmp_path):
+    folder = tmp_path / "two"
+    folder.mkdir()
+    for p in sorted((SERIES / "fence-signal-twice").glob("000[12]-*.patch")):
+        shutil.copy(p, folder / p.name)
+    status, gdir = gate(tmp_path, str(folder))
+    assert status == 0, (gdir / "gate.md").read_text() if gdir else "no results"
+    g = json.loads((gdir / "gate.json").read_text())
+    assert g["passed"] and [c["verdict"] for c in g["cells"]] == ["unchanged"]
+    assert g["base_cached"], "the base run of the first gate was not reused"
+
+
+def test_repro_of_a_gate_cell_needs_only_the_results(failing_gate, tmp_path):
+    """The results folder alone (as a CI artifact) reproduces the crash: the
+    series is read from its patches/, not from the mbox."""
+    _, gdir = failing_gate
+    copy = tmp_path / "artifact"
+    shutil.copytree(gdir, copy, symlinks=True)
+    cell = next((copy / "cells").glob(f"*.{SCENARIO}"))
+    assert main(["repro", str(cell), "--results", str(tmp_path / "r")]) == 0
+
+
+def test_a_series_that_does_not_apply_is_bad_input_and_leaves_nothing(tmp_path):
+    """rcu-ops rewrites the lines patch 3 changes: on it the series does not apply."""
+    root = tmp_path / "results"
+    status = main(["gate", str(SERIES / "fence-signal-twice.mbox"), "--on", "rcu-ops", "-k", SCENARIO,
+                   "--results", str(root), "--no-canary"])
+    assert status == 2
+    assert not root.exists() or not any(root.iterdir()), "a refused series left results behind"
