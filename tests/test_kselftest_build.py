@@ -126,7 +126,8 @@ def test_collection_builds_static_and_line_buffered(source_tree, tmp_path):
 def test_variant_build_has_the_kselftests_in_its_initramfs(default_build, root, tmp_path):
     from harness.build.initramfs import build_initramfs
     b = default_build
-    assert sorted(b.kselftests) == ["dmabuf-heaps/dmabuf-heap", "drivers/dma-buf/udmabuf", "sync/sync_test"]
+    assert sorted(b.kselftests) == ["dmabuf-heaps/dmabuf-heap", "drivers/dma-buf/udmabuf", "sync/sync_functional",
+                                    "sync/sync_test"]
     for rel in b.kselftests:
         assert kselftests.is_static_elf(b.kselftest_dir / rel), rel
     assert (b.objdir / "usr/include/linux/sync_file.h").is_file()     # the variant's headers_install

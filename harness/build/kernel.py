@@ -184,7 +184,8 @@ def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, forc
             check_selftest_config(source.repo, COLLECTIONS, existing.config_path.read_text(), profile.name)
             existing.guest_modules, existing.guest_programs = build_guest(
                 cfg.root, bdir, existing.objdir, source.repo, env, bdir / "build.log", jobs)
-            existing.kselftests = kselftests_mod.build_kselftests(source.repo, existing.objdir, bdir, env, jobs)
+            existing.kselftests = kselftests_mod.build_kselftests(source.repo, existing.objdir, bdir, env, jobs,
+                                                                  cfg.root / "guest-modules" / "kselftest")
         existing.key, existing.built, existing.commit = key, True, applied.commit
         existing.duration_s = round(time.monotonic() - t0, 1)
         write_json(bdir / "build.json", existing.to_json())
@@ -223,7 +224,8 @@ def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, forc
             write_json(_estimate_file(cache), estimates)
         release = (objdir / "include/config/kernel.release").read_text().strip()
         modules, programs = build_guest(cfg.root, bdir, objdir, source.repo, env, log_path, jobs)
-        ksft = kselftests_mod.build_kselftests(source.repo, objdir, bdir, env, jobs)
+        ksft = kselftests_mod.build_kselftests(source.repo, objdir, bdir, env, jobs,
+                                               cfg.root / "guest-modules" / "kselftest")
         progress.done(f"done, {progress.count} objects")
     b = Build(variant=variant.name, profile=profile.name, key=key, dir=bdir, objdir=objdir,
               release=release, source=source.identity(),

@@ -11,6 +11,10 @@ Makefile (tools/testing/selftests/lib.mk) and installed under
   gets from `stdbuf -oL`, which cannot reach a static binary): a program
   that crashes mid-suite still shows every result it printed.
 
+Programs of ours that reuse a collection's objects (guest-modules/kselftest/,
+see EXTRA_PROGRAMS) are built next to the collection's own: sync_functional
+is sync_test without its stress tests, which take minutes under TCG.
+
 Runs under the build's source lock, with the variant checked out.
 """
 
@@ -25,9 +29,13 @@ from harness.build.make import first_errors, run_make
 from harness.core.errors import BuildError
 from harness.suites.kselftest import COLLECTIONS, SELFTESTS_DIR
 
-RECIPE = "1"   # bump when the steps below change what is built
+RECIPE = "2"   # bump when the steps below change what is built
 OUT = "kselftests"          # <build dir>/kselftests/<collection>/<program>
 OBJ = "kselftests-obj"      # objects and logs, per collection
+
+# collection -> programs built from guest-modules/kselftest/<name>.c and the objects the
+# collection's Makefile left in its OUTPUT folder (but the one that has main())
+EXTRA_PROGRAMS = {"sync": (("sync_functional", "sync_test.o"),)}
 
 LINEBUF_C = """#include <stdio.h>
 
@@ -112,7 +120,30 @@ def build_linebuf(obj_root: Path, env: dict) -> Path:
     return linebuf_o
 
 
-def build_kselftests(srctree: Path, objdir: Path, bdir: Path, env: dict, jobs: int,
+def build_extra_program(srctree: Path, coll: str, name: str, skip_obj: str, extra_src: Path, obj: Path,
+                        dest: Path, headers: Path, linebuf_o: Path, env: dict, log_path: Path) -> Path:
+    """One of our programs, compiled like the collection's and linked with its objects."""
+    src = extra_src / f"{name}.c"
+    if not src.is_file():
+        raise BuildError(f"kselftest {coll}: {src} is missing")
+    main_o = obj / f"{name}.o"
+    objs = sorted(str(o) for o in obj.glob("*.o") if o.name not in (skip_obj, main_o.name))
+    cflags = ["-O2", "-g", "-std=gnu89", "-pthread", "-Wall", "-Wextra", "-isystem", str(headers),
+              "-D_GNU_SOURCE=", "-I", str(srctree / SELFTESTS_DIR / coll)]
+    with open(log_path, "a") as log:
+        for cmd in (["ccache", "gcc", *cflags, "-c", str(src), "-o", str(main_o)],
+                    ["gcc", "-static", "-pthread", "-o", str(dest / name), str(main_o), *objs, str(linebuf_o)]):
+            log.write(" ".join(cmd) + "\n")
+            rc = run_make(cmd, log, env)
+            if rc != 0:
+                raise BuildError(f"kselftest {coll}: {name} failed to build (exit {rc})", log_path=log_path,
+                                 errors=first_errors(log_path.read_text(errors="replace")))
+    if not is_static_elf(dest / name):
+        raise BuildError(f"kselftest {coll}: {name} is not statically linked", log_path=log_path)
+    return dest / name
+
+
+def build_kselftests(srctree: Path, objdir: Path, bdir: Path, env: dict, jobs: int, extra_src: Path,
                      collections: tuple[str, ...] = COLLECTIONS) -> list[str]:
     """Build and install every collection; returns the programs as "<collection>/<program>".
 
@@ -127,7 +158,11 @@ def build_kselftests(srctree: Path, objdir: Path, bdir: Path, env: dict, jobs: i
     linebuf_o = build_linebuf(obj_root, env)
     programs: list[str] = []
     for coll in collections:
+        log_path = obj_root / (coll.replace("/", "_") + ".log")
         found = build_collection(srctree, coll, obj_root / coll, out_root / coll, headers, linebuf_o,
-                                 env, jobs, obj_root / (coll.replace("/", "_") + ".log"))
+                                 env, jobs, log_path)
+        for name, skip_obj in EXTRA_PROGRAMS.get(coll, ()):
+            found.append(build_extra_program(srctree, coll, name, skip_obj, extra_src, obj_root / coll,
+                                             out_root / coll, headers, linebuf_o, env, log_path))
         programs.extend(str(p.relative_to(out_root)) for p in found)
     return programs

@@ -34,6 +34,8 @@ _RUNNER_NAME = re.compile(r"^selftests: (.+): (\S+)$")
 _VERDICT_IN_NAME = re.compile(r"^(?:\S+: )?\[(?:PASS|FAIL|SKIP)\s*,\s*([^\]]+)\]$", re.IGNORECASE)
 _RUN_MARK = re.compile(r"^\[RUN\]\s*")
 _NOTES_KEPT = 3
+# kselftest's own closing counts say nothing about why results are missing
+_SUMMARY_NOTE = re.compile(r"^(Totals: |Planned tests != run tests)")
 
 
 def subtest_name(result: Result) -> str:
@@ -105,7 +107,10 @@ def _walk(doc: Document, path: list[str], out: _Walk, parent_skipped: bool = Fal
         out.subtests.append(Subtest("/".join(here), result, detail))
     if doc.plan is not None and len(doc.results) < doc.plan:
         got = len(doc.results)
-        last = "; ".join(doc.last_notes(_NOTES_KEPT))
+        last = "; ".join([n for n in doc.last_notes(_NOTES_KEPT + 2) if not _SUMMARY_NOTE.match(n)]
+                         [-_NOTES_KEPT:])
+        if doc.bailout is not None:
+            last = f"Bail out! {doc.bailout}".strip()
         if parent_skipped:
             detail = f"not run: the program exited with KSFT_SKIP after {got} of {doc.plan} results"
             out.subtests.extend(Subtest("/".join(path + [f"#{n}"]), "skip", f"{detail}; {last}" if last else detail)
