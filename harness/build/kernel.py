@@ -19,9 +19,8 @@ from pathlib import Path
 from harness.intake import patches as patches_mod
 from harness.core.config import HarnessConfig, Profile, Variant, cache_root
 from harness.core.errors import BuildError, HarnessError
-from harness.build.kconfig import ARCH, make_config, parse_config
 from harness.build import kselftests as kselftests_mod
-from harness.build.kconfig import check_selftest_config
+from harness.build.kconfig import ARCH, check_selftest_config, make_config, parse_config
 from harness.build.make import first_errors, run_make
 from harness.core.progress import Progress
 from harness.intake.source import SourceTree, prepare_source
@@ -213,7 +212,7 @@ def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, forc
             if rc == 0:
                 shutil.rmtree(bdir / "modroot", ignore_errors=True)
                 rc = run_make(make + ["modules_install", f"INSTALL_MOD_PATH={bdir / 'modroot'}",
-                                       "INSTALL_MOD_STRIP=1", "DEPMOD=true"], logf, env, None)
+                                      "INSTALL_MOD_STRIP=1", "DEPMOD=true"], logf, env, None)
         if rc != 0:
             text = log_path.read_text(errors="replace")
             progress.done("FAILED")
