@@ -19,7 +19,7 @@ from harness.core.errors import HarnessError, InputError
 
 # One module per command, in `--help` order; each has register(subparsers).
 COMMANDS = ("listing", "config_check", "build", "boot", "run", "repro", "merge", "bisect", "scan",
-            "canary", "report")
+            "canary", "report", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:
