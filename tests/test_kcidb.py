@@ -5,7 +5,7 @@ guests (slow)."""
 
 from __future__ import annotations
 
-import copy
+import hashlib
 import json
 import shutil
 import subprocess
@@ -29,7 +29,6 @@ def test_patchset_hash_is_the_schema_shell_command(tmp_path):
     paths = [series / n for n in names]
     shell = subprocess.run("sha256sum " + " ".join(str(p) for p in paths) + " | cut -c-64 | sha256sum | cut -c-64",
                            shell=True, capture_output=True, text=True, check=True).stdout.strip()
-    import hashlib
     hashes = [hashlib.sha256(p.read_bytes()).hexdigest() for p in paths]
     assert kcidb.patchset_hash(hashes) == shell
     assert kcidb.patchset_hash([]) == ""

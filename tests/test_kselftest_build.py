@@ -5,7 +5,6 @@ build, the three collections installed and in the initramfs."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -57,6 +56,17 @@ def test_shipped_profiles_satisfy_the_real_selftest_configs(cfg, source_tree):
         asked = {r.option: r.value for r in requests(prof.fragments)}
         bad = selftest_config_mismatches(source_tree.repo, COLLECTIONS, asked)
         assert bad == [], (prof.name, bad)
+
+
+@pytest.mark.slow
+def test_real_final_config_is_checked_against_the_real_selftest_configs(default_build, source_tree):
+    """The check a build runs: the real .config passes; without SW_SYNC it names sync/config's line."""
+    text = default_build.config_path.read_text()
+    check_selftest_config(source_tree.repo, COLLECTIONS, text, "debug")
+    broken = "\n".join(l for l in text.splitlines() if not l.startswith("CONFIG_SW_SYNC="))
+    with pytest.raises(KconfigError, match=r"tools/testing/selftests/sync/config:\d+: CONFIG_SW_SYNC=y "
+                                           r"requested, the final .config has not set"):
+        check_selftest_config(source_tree.repo, COLLECTIONS, broken, "debug")
 
 
 def test_is_static_elf(tmp_path):

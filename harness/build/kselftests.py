@@ -37,7 +37,8 @@ OBJ = "kselftests-obj"      # objects and logs, per collection
 # collection's Makefile left in its OUTPUT folder (but the one that has main())
 EXTRA_PROGRAMS = {"sync": (("sync_functional", "sync_test.o"),)}
 
-LINEBUF_C = """#include <stdio.h>
+LINEBUF_C = """// SPDX-License-Identifier: GPL-2.0
+#include <stdio.h>
 
 /* line-buffered stdout even into a pipe: stdbuf -oL for a static binary */
 __attribute__((constructor)) static void harness_stdout_line_buffered(void)
