@@ -1,4 +1,5 @@
-"""Initramfs for a build: busybox, the build's modules, guest modules/programs, dropbear, init.
+"""Initramfs for a build: busybox, the build's modules, guest modules/programs, the
+upstream kselftests built from the variant's tree, dropbear, init.
 
 Built without root: a staging folder archived with `cpio -R 0:0`. Left
 uncompressed on purpose: decompressing under TCG costs more than reading.
@@ -17,8 +18,9 @@ from harness.build.kernel import Build
 from harness.core.config import project_root
 from harness.core.errors import HarnessError
 from harness.core.util import file_lock, run, sha256_text, sha256_tree
+from harness.suites.kselftest import GUEST_DIR as KSELFTEST_GUEST_DIR
 
-RECIPE = "4"
+RECIPE = "5"   # 5: the build's kselftests under /usr/lib/kselftests
 BUSYBOX = Path("/bin/busybox")
 DROPBEAR = Path("/usr/sbin/dropbear")
 
@@ -98,6 +100,20 @@ def _write(path: Path, text: str, mode: int = 0o644) -> None:
     os.chmod(path, mode)
 
 
+def _install_kselftests(build: Build, stage: Path) -> None:
+    """The build's kselftest programs, stripped (their debug info is megabytes the
+    kernel would unpack at every cold boot), where `ksft-run` looks for them."""
+    for rel in build.kselftests:
+        src = build.kselftest_dir / rel
+        if not src.is_file():
+            raise HarnessError(f"kselftest program {src} listed in build.json is missing: rebuild "
+                               f"{build.variant}/{build.profile} (harness build --force)")
+        dest = stage / KSELFTEST_GUEST_DIR.lstrip("/") / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dest)
+        run(["strip", "--strip-debug", str(dest)])
+
+
 def initramfs_key(build: Build, root: Path, ssh: bool) -> str:
     scripts = root / "guest-modules" / "scripts"
     parts = [RECIPE, build.key, INIT, GUEST_SHELL, FSTAB, str(ssh),
@@ -155,6 +171,7 @@ def build_initramfs(build: Build, root: Path | None = None, ssh: bool = False) -
         prog = build.guest_dir / "prog"
         for name in build.guest_programs:
             shutil.copy2(prog / name, stage / "usr/bin" / name)
+        _install_kselftests(build, stage)
         scripts = root / "guest-modules" / "scripts"
         if scripts.is_dir():
             for s in scripts.iterdir():

@@ -98,3 +98,38 @@ def make_config(srctree: Path, objdir: Path, profile: Profile, make_env: dict | 
                            "(a missing dependency, or a symbol this kernel does not have):\n  "
                            + "\n  ".join(bad))
     return text
+
+
+def _tristate_ok(want: str, got: str) -> bool:
+    """A kselftest config line asks for a feature, not its linkage: m and y satisfy each other."""
+    if want in ("y", "m"):
+        return got in ("y", "m")
+    return want == got
+
+
+def selftest_config_mismatches(srctree: Path, collections, final: dict[str, str]) -> list[str]:
+    """What the kselftests' own config files (tools/testing/selftests/<c>/config) ask
+    for and the final .config does not give, each with the file:line that asked."""
+    bad = []
+    for coll in collections:
+        rel = Path("tools/testing/selftests") / coll / "config"
+        path = Path(srctree) / rel
+        if not path.is_file():
+            continue     # a collection without config needs nothing
+        for r in requests([path]):
+            actual = final.get(r.option, "n")
+            if not _tristate_ok(r.value, actual):
+                shown = "not set" if actual == "n" else actual
+                want = "not set" if r.value == "n" else r.value
+                bad.append(f"{rel}:{r.line}: {r.option}={want} requested, the final .config has "
+                           f"{shown}")
+    return bad
+
+
+def check_selftest_config(srctree: Path, collections, config_text: str, profile: str) -> None:
+    """Fail the build (KconfigError) when the profile does not satisfy the kselftests' needs."""
+    bad = selftest_config_mismatches(srctree, collections, parse_config(config_text))
+    if bad:
+        raise KconfigError(f"profile {profile}: the final .config does not satisfy {len(bad)} "
+                           "option(s) the kselftests need (m satisfies y; add them to the "
+                           "profile's fragments):\n  " + "\n  ".join(bad))

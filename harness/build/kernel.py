@@ -10,10 +10,7 @@ across variants: the same file at the same path hashes the same.
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import signal
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -22,15 +19,16 @@ from pathlib import Path
 from harness.intake import patches as patches_mod
 from harness.core.config import HarnessConfig, Profile, Variant, cache_root
 from harness.core.errors import BuildError, HarnessError
-from harness.build.kconfig import ARCH, make_config, parse_config
+from harness.build import kselftests as kselftests_mod
+from harness.build.kconfig import ARCH, check_selftest_config, make_config, parse_config
+from harness.build.make import first_errors, run_make
 from harness.core.progress import Progress
 from harness.intake.source import SourceTree, prepare_source
+from harness.suites.kselftest import COLLECTIONS
 from harness.core.util import (file_lock, git, read_json, run, sha256_file, sha256_text, sha256_tree,
                                write_json)
 
 RECIPE_VERSION = "3"   # bump when the build steps below change meaning
-_OBJ_LINE = re.compile(r"^\s+(CC|AS|LD|AR|HOSTCC|CC \[M\]|LD \[M\]|OBJCOPY|GEN|BTF|KSYMS|MODPOST|HOSTLD)\s")
-_ERROR_LINE = re.compile(r"(^|\s)(error|fatal error|undefined reference)\b|: error:|^ERROR: |^make\S*: \*\*\*")
 
 
 @dataclass
@@ -50,6 +48,7 @@ class Build:
     guest_modules: list[str] = field(default_factory=list)
     guest_programs: list[str] = field(default_factory=list)
     kernel_key: str = ""     # the key without the guest-module sources
+    kselftests: list[str] = field(default_factory=list)   # "<collection>/<program>" under kselftest_dir
     commit: str = ""         # the source commit built (base + the variant's patches)
 
     @property
@@ -67,6 +66,10 @@ class Build:
     @property
     def guest_dir(self) -> Path:
         return self.dir / "guest"
+
+    @property
+    def kselftest_dir(self) -> Path:
+        return self.dir / kselftests_mod.OUT
 
     @property
     def config_path(self) -> Path:
@@ -142,51 +145,6 @@ def _make_env(cache: Path) -> dict:
             "KBUILD_BUILD_HOST": "harness", "LC_ALL": "C"}
 
 
-def first_errors(log_text: str, limit: int = 12) -> list[str]:
-    """The first compiler/linker errors of a build log, with a line of context."""
-    lines = log_text.splitlines()
-    out: list[str] = []
-    for i, line in enumerate(lines):
-        if _ERROR_LINE.search(line) and "warning:" not in line and "-Werror" not in line[:40]:
-            if line.startswith("make") and out:
-                continue  # make's own "*** Error" lines only matter if nothing else explains it
-            out.append(line.strip())
-            if i + 1 < len(lines) and lines[i + 1].startswith(" ") and "|" in lines[i + 1]:
-                out.append(lines[i + 1].rstrip())
-            if len(out) >= limit:
-                break
-    return out
-
-
-def _run_make(args: list[str], log, env: dict, progress: Progress | None, cwd=None) -> int:
-    full_env = dict(os.environ) | env
-    proc = subprocess.Popen(args, cwd=cwd, env=full_env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
-    try:
-        for line in proc.stdout:
-            log.write(line)
-            if progress and _OBJ_LINE.match(line):
-                progress.tick()
-        return proc.wait()
-    except BaseException:
-        # Ctrl-C or an error: don't leave make (and its gcc children) running.
-        # SIGTERM first: make then deletes the target it was making, so a
-        # half-written object never looks up to date to the next build;
-        # SIGKILL if it has not gone after a while.
-        for sig, wait_s in ((signal.SIGTERM, 20), (signal.SIGKILL, None)):
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                proc.wait(timeout=wait_s)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        proc.wait()
-        raise
-
-
 def _estimate_file(cache: Path) -> Path:
     return cache / "builds" / "estimates.json"
 
@@ -207,7 +165,9 @@ def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, forc
                                          variant.patch_limit, extra_patches=variant.extra_patches,
                                          stacked_on=variant.stacked_on)
     compiler = compiler_version()
-    ghash = guest_sources_hash(cfg.root)
+    # what is built against the kernel (guest modules, programs, kselftests): a change
+    # there rebuilds only that, never the kernel
+    ghash = guest_sources_hash(cfg.root) + "\n" + kselftests_mod.recipe_id()
     key = build_key(source, applied, profile, compiler, ghash)
     # A configured variant keeps its folder (rebuilt in place when its patches
     # change); a stacked one (a gated series, its prefixes) is named by what it
@@ -236,8 +196,11 @@ def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, forc
             say(f"build {variant.name}/{profile.name}: kernel up to date, rebuilding guest modules")
             with open(bdir / "build.log", "a") as logf:
                 logf.write("\n=== guest modules rebuild ===\n")
+            check_selftest_config(source.repo, COLLECTIONS, existing.config_path.read_text(), profile.name)
             existing.guest_modules, existing.guest_programs = build_guest(
                 cfg.root, bdir, existing.objdir, source.repo, env, bdir / "build.log", jobs)
+            existing.kselftests = kselftests_mod.build_kselftests(source.repo, existing.objdir, bdir, env, jobs,
+                                                                  cfg.root / "guest-modules" / "kselftest")
             existing.key, existing.built, existing.commit = key, True, applied.commit
             existing.duration_s = round(time.monotonic() - t0, 1)
             # stamped before the lock goes: the next holder must see it done
@@ -270,17 +233,18 @@ def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, forc
         say(f"build {variant.name}/{profile.name}: configuring ({profile.base} + "
             f"{', '.join(f.name for f in profile.fragments)})")
         config_text = make_config(source.repo, objdir, profile, env)
+        check_selftest_config(source.repo, COLLECTIONS, config_text, profile.name)
         estimates = read_json(_estimate_file(cache), {})
         full_build = not any(objdir.glob("kernel/*.o"))
         progress = Progress(f"build {variant.name}/{profile.name}", estimates.get(profile.name, 1700))
         make = ["make", "-C", str(source.repo), f"O={objdir}", f"ARCH={ARCH}", f"-j{jobs}",
                 "CC=ccache gcc", "KBUILD_MODPOST_WARN=0"]
         with open(log_path, "w") as logf:
-            rc = _run_make(make + ["bzImage", "modules"], logf, env, progress)
+            rc = run_make(make + ["bzImage", "modules"], logf, env, progress)
             if rc == 0:
                 shutil.rmtree(bdir / "modroot", ignore_errors=True)
-                rc = _run_make(make + ["modules_install", f"INSTALL_MOD_PATH={bdir / 'modroot'}",
-                                       "INSTALL_MOD_STRIP=1", "DEPMOD=true"], logf, env, None)
+                rc = run_make(make + ["modules_install", f"INSTALL_MOD_PATH={bdir / 'modroot'}",
+                                      "INSTALL_MOD_STRIP=1", "DEPMOD=true"], logf, env, None)
         if rc != 0:
             text = log_path.read_text(errors="replace")
             progress.done("FAILED")
@@ -291,6 +255,8 @@ def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, forc
             write_json(_estimate_file(cache), estimates)
         release = (objdir / "include/config/kernel.release").read_text().strip()
         modules, programs = build_guest(cfg.root, bdir, objdir, source.repo, env, log_path, jobs)
+        ksft = kselftests_mod.build_kselftests(source.repo, objdir, bdir, env, jobs,
+                                               cfg.root / "guest-modules" / "kselftest")
         progress.done(f"done, {progress.count} objects")
         b = Build(variant=variant.name, profile=profile.name, key=key, dir=bdir, objdir=objdir,
                   release=release, source=source.identity(),
@@ -298,7 +264,8 @@ def ensure_build(cfg: HarnessConfig, variant: Variant, profile: Profile, *, forc
                             "subject": p.subject} for p in applied.patches],
                   config_sha256=sha256_text(config_text), compiler=compiler,
                   duration_s=round(time.monotonic() - t0, 1), built=True,
-                  guest_modules=modules, guest_programs=programs, kernel_key=kkey, commit=applied.commit)
+                  guest_modules=modules, guest_programs=programs, kernel_key=kkey, commit=applied.commit,
+                  kselftests=ksft)
         # the key is stamped last, and before the lock goes: a killed build never
         # looks finished, and a harness queued on the lock sees this one done
         write_json(bdir / "build.json", b.to_json())
@@ -326,7 +293,7 @@ def build_guest(root: Path, bdir: Path, objdir: Path, srctree: Path, env: dict, 
     with open(log_path, "a") as logf:
         kmod = dest / "kmod"
         if (kmod / "Kbuild").is_file() or (kmod / "Makefile").is_file():
-            rc = _run_make(["make", "-C", str(objdir), f"M={kmod}", f"ARCH={ARCH}", f"-j{jobs}",
+            rc = run_make(["make", "-C", str(objdir), f"M={kmod}", f"ARCH={ARCH}", f"-j{jobs}",
                             "CC=ccache gcc", f"HARNESS_SRCTREE={srctree}", "modules"], logf, env, None)
             if rc != 0:
                 raise BuildError("guest modules failed to build against this kernel", log_path=log_path,
@@ -334,7 +301,7 @@ def build_guest(root: Path, bdir: Path, objdir: Path, srctree: Path, env: dict, 
             modules = sorted(p.name for p in kmod.glob("*.ko"))
         prog = dest / "prog"
         if (prog / "Makefile").is_file():
-            rc = _run_make(["make", "-C", str(prog), f"KERNEL_HEADERS={objdir}/usr/include",
+            rc = run_make(["make", "-C", str(prog), f"KERNEL_HEADERS={objdir}/usr/include",
                             f"KSRC={srctree}"], logf, env, None)
             if rc != 0:
                 raise BuildError("guest programs failed to build", log_path=log_path,

@@ -43,6 +43,7 @@ COMMANDS = {
     "scan": ("scan", "find kernel crash reports in console logs"),
     "canary": ("canary", "check that a build can report each class of crash"),
     "report": ("report", "write the static results page (index.html) of a run"),
+    "export": ("export", "export a run's results in another format (KCIDB)"),
 }
 _TOP_OPTIONS_WITH_VALUE = ("--root",)
 

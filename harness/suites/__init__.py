@@ -15,13 +15,13 @@ A new suite is a subpackage exporting a `SUITE` and listed in `_SUITES`.
 
 from __future__ import annotations
 
-from harness.suites import dmafence
+from harness.suites import dmafence, kselftest
 from harness.suites.base import (FeatureProbe, ParsedStep, SourceReader, StepParser, Subtest, Suite)
 
 __all__ = ["FeatureProbe", "ParsedStep", "SourceReader", "StepParser", "Subtest", "Suite",
            "feature_names", "parser", "parser_names", "probe_features"]
 
-_SUITES: tuple[Suite, ...] = (dmafence.SUITE,)
+_SUITES: tuple[Suite, ...] = (dmafence.SUITE, kselftest.SUITE)
 
 
 def feature_names() -> tuple[str, ...]:
