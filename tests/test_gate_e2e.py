@@ -34,7 +34,7 @@ def gate(tmp_path: Path, *series: str, extra=()) -> tuple[int, Path | None]:
 @pytest.fixture(scope="module")
 def failing_gate(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("gate")
-    status, gdir = gate(tmp, str(SERIES / "fence-signal-twice.mbox"))
+    status, gdir = gate(tmp, str(SERIES / "fence-signal-twice.mbox"), extra=["--kcidb", str(tmp / "kcidb.json")])
     return status, gdir
 
 
@@ -57,6 +57,17 @@ def test_a_regression_fails_the_gate_bisected_to_its_patch(failing_gate):
     assert "id=gate" in (gdir / "index.html").read_text()
     junit = (gdir / "gate-junit.xml").read_text()
     assert "patch 3/3: dma-buf: warn when a fence is signaled twice" in junit
+
+
+def test_gate_kcidb_file_validates_and_carries_the_series(failing_gate):
+    from kcidb_io import schema
+    _, gdir = failing_gate
+    data = json.loads((gdir.parent.parent / "kcidb.json").read_text())
+    schema.V5_3.validate_exactly(data)
+    # the series' checkout names the gated patches; the regression's report is an issue
+    hashes = {c.get("patchset_hash") for c in data["checkouts"]}
+    assert any(h for h in hashes), data["checkouts"]
+    assert data.get("issues"), "the crash report is not an issue"
 
 
 def test_the_harmless_patches_alone_pass(failing_gate, tmp_path):

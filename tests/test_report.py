@@ -556,3 +556,24 @@ def test_page_from_the_real_results_writer(tmp_path):
     no, chunk = det["console"]["chunks"][0]
     assert chunk[rep["start_line"] - no].endswith(rep["title"])
     assert det["qemu"] == "qemu-system-x86_64 -nographic" and det["repro"].endswith("results/r1/cells/v.p.s")
+
+
+@needs_chromium
+def test_browser_cell_detail_lists_every_subtest(tmp_path):
+    """A suite's subtests are rows of the cell's detail, a skip shown as a skip."""
+    from harness.output.results import RunResults
+    from harness.model import Expectation, Outcome, StepResult, Subtest
+    rr = RunResults(tmp_path / "results", "r1")
+    subs = [Subtest("sync/sync_alloc", "pass"), Subtest("udmabuf/huge", "skip", "no hugetlbfs"),
+            Subtest("sync/sync_merge", "fail", "exit 1")]
+    rr.add_cell(CellResult("v", "p", "kselftest-sync", Outcome.CHECK_FAILED, Expectation("clean"), False,
+                           "step run: subtest failed", steps=[StepResult("run", "ksft-run sync", 1, 0, 1.0, "",
+                                                                         False, "1 failed", subs)]))
+    rr.write_summary(complete=True, exit_status=1)
+    page = write_report(rr.dir)
+    dom = Dom(dump_dom(page.as_uri() + "#cell=v.p.kselftest-sync"))
+    rows = dom.find("tr", cls="st-bad") + dom.find("tr", cls="st-ok") + dom.find("tr", cls="st-na")
+    text = " ".join(t for _, _, t in rows)
+    assert len(rows) == 3 and "sync/sync_merge" in text and "no hugetlbfs" in text
+    body = [t for _, _, t in dom.find("div", id="detail-body")][0]
+    assert "3 subtests: 1 pass, 1 fail, 1 skip" in body

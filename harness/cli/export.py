@@ -6,8 +6,15 @@ import json
 import sys
 from pathlib import Path
 
+from harness.cli import COMMANDS
 from harness.core.util import write_atomic
 from harness.output.kcidb import export_kcidb
+
+
+def write_kcidb(results_dir: Path, output: Path, origin: str = "harness") -> None:
+    """--kcidb FILE of run and gate: the finished run's KCIDB file, next to its other outputs."""
+    data = export_kcidb(Path(results_dir), origin=origin)
+    write_atomic(Path(output), json.dumps(data, indent=1) + "\n")
 
 
 def cmd_export_kcidb(args) -> int:
@@ -25,7 +32,7 @@ def cmd_export_kcidb(args) -> int:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("export", help="export a run's results in another format (KCIDB)",
+    p = subparsers.add_parser("export", help=COMMANDS["export"][1],
                               description="Export a run's results folder for other systems.")
     formats = p.add_subparsers(dest="format", metavar="FORMAT", required=True)
     k = formats.add_parser("kcidb", help="KCIDB I/O JSON (KernelCI), validated with kcidb-io",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from harness.cli import COMMANDS
 from harness.cli.common import add_config_option, config_of, count
+from harness.cli.export import write_kcidb
 from harness.output.gate_report import gate_text
 from harness.run.gate import GateRequest, run_gate
 
@@ -28,6 +29,8 @@ def cmd_gate(args) -> int:
     summary, gdir = run_gate(config_of(args), req)
     if args.junit:
         Path(args.junit).write_text((gdir / "gate-junit.xml").read_text())
+    if args.kcidb:
+        write_kcidb(gdir, Path(args.kcidb))
     print(gate_text(summary, gdir))
     sys.stdout.flush()
     return summary.exit_status
@@ -49,6 +52,7 @@ def register(sub) -> None:
     p.add_argument("-j", "--jobs", type=count(1), help="guests in parallel (default: one per host CPU)")
     p.add_argument("--results", default="results", help="results root (default: results/)")
     p.add_argument("--junit", metavar="FILE", help="also write the gate's JUnit XML here")
+    p.add_argument("--kcidb", metavar="FILE", help="also write the series run as KCIDB I/O JSON here")
     p.add_argument("--retries", type=count(0), default=0, help="re-run a failed cell up to N times (flaky)")
     p.add_argument("--no-bisect", action="store_true", help="do not search the patch that brought a regression")
     p.add_argument("--transport", choices=("serial", "ssh"))

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from harness.cli.common import add_config_option, config_of, count
+from harness.cli.export import write_kcidb
 from harness.core.errors import InputError
 from harness.output.results import RunResults, load_summary
 from harness.run.matrix import load_matrix, select, shard
@@ -54,7 +55,10 @@ def cmd_run(args) -> int:
         load_summary(Path(args.baseline))  # fail early on a bad path
     results = RunResults(opts.results_root, header=inputs_header(cfg) |
                          {"command": sys.argv, "matrix": str(matrix.file), "shard": args.shard})
-    return run_session(cfg, cells, opts, scenarios, results)
+    status = run_session(cfg, cells, opts, scenarios, results)
+    if args.kcidb and status != 130:
+        write_kcidb(results.dir, Path(args.kcidb))
+    return status
 
 
 def register(sub) -> None:
@@ -72,6 +76,8 @@ def register(sub) -> None:
     p.add_argument("-j", "--jobs", type=count(1), help="guests in parallel (default: one per host CPU)")
     p.add_argument("--results", default="results", help="results root (default: results/)")
     p.add_argument("--junit", metavar="FILE", help="also write the JUnit XML here")
+    p.add_argument("--kcidb", metavar="FILE", help="also write the run as KCIDB I/O JSON here "
+                                                    "(as `harness export kcidb`)")
     p.add_argument("--retries", type=count(0), default=0, help="re-run a failed cell up to N times (flaky)")
     p.add_argument("--fail-on-flaky", action="store_true", help="a flaky cell fails the gate")
     p.add_argument("--baseline", metavar="RESULTS_DIR", help="list new failures / fixed cells vs a run")

@@ -24,7 +24,12 @@ function render(d){
  if(steps.length){h.push('<h3>Steps</h3><table class="list small steps"><thead><tr><th>step</th><th>command</th><th>exit</th><th>time</th><th>note / output</th></tr></thead><tbody>');
   steps.forEach(function(s){var bad=s.ok===false;
    var out=s.output?'<details><summary>output ('+s.output.split('\n').length+' lines)</summary><pre>'+E(s.output)+'</pre></details>':'';
-   var sub=(s.subtests&&s.subtests.length)?'<details><summary>'+s.subtests.length+' subtests</summary><pre>'+E(s.subtests.map(function(t){return (t.name||'')+': '+(t.result||'');}).join('\n'))+'</pre></details>':'';
+   var sub='';
+   if(s.subtests&&s.subtests.length){var n={pass:0,skip:0,fail:0};
+    s.subtests.forEach(function(t){var r=t.result==='pass'?'pass':(t.result==='skip'?'skip':'fail');n[r]++;});
+    sub='<details'+(n.fail?' open':'')+'><summary>'+s.subtests.length+' subtests: '+n.pass+' pass, '+n.fail+' fail, '+n.skip+' skip</summary><table class="list small subtests"><tbody>'+
+     s.subtests.map(function(t){var r=t.result==='pass'?'ok':(t.result==='skip'?'na':'bad');
+      return '<tr class=st-'+r+'><td>'+E(t.name)+'</td><td class='+(r==='bad'?'bad':'')+'>'+E(t.result)+'</td><td>'+E(t.detail||'')+'</td></tr>';}).join('')+'</tbody></table></details>';}
    h.push('<tr><td>'+(bad?'✗ ':'✓ ')+E(s.name)+'</td><td><code>'+E(s.command)+'</code></td><td class="'+(bad?'bad':'')+'">'+E(s.exit_status)+(s.expected_exit!=null&&s.expected_exit!==0?' (want '+E(s.expected_exit)+')':'')+'</td><td class=n>'+fmt(s.duration_s)+'</td><td>'+E(s.note||'')+out+sub+'</td></tr>');});
   h.push('</tbody></table>');}
  var reps=d.reports||[];
