@@ -20,7 +20,7 @@ NAME = r"[A-Za-z0-9][A-Za-z0-9_.+-]*"
 def project_root() -> Path:
     """The checkout: $HARNESS_ROOT, else the folder above this package."""
     env = os.environ.get("HARNESS_ROOT")
-    return Path(env).resolve() if env else Path(__file__).resolve().parent.parent
+    return Path(env).resolve() if env else Path(__file__).resolve().parents[2]
 
 
 def cache_root() -> Path:
