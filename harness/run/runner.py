@@ -81,6 +81,7 @@ class Runner:
         self.stop = threading.Event()
         self.builds: dict[tuple[str, str], BuildInfo] = {}
         self._symbolizers: dict[str, object] = {}
+        self.slowdown: float | None = None    # the run's budget factor (harness/vm/calibrate.py)
 
     # -- builds --------------------------------------------------------------
     def prepare_builds(self, keys: list[tuple[str, str]]) -> None:
@@ -288,7 +289,7 @@ class Runner:
         d = self.results.dir / "boots" / f"{build.variant}.{build.profile}.{wid}.{boot_no}"
         self.reporter.set_phase(wid, f"booting {build.variant}/{build.profile}")
         g = make_guest(self.cfg.guest, build, d, transport=self.opts.transport, accel=self.opts.accel,
-                       root=self.cfg.root, snapshot=self.opts.snapshot)
+                       root=self.cfg.root, snapshot=self.opts.snapshot, slowdown=self.slowdown)
         try:
             g.start()
         except guest_mod.GuestDied as died:
