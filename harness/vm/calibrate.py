@@ -204,5 +204,7 @@ def detector_script(factor: float) -> str:
     """A guest shell line scaling the kernel's detector thresholds by `factor` (silent)."""
     pct = round(factor * 100)
     calls = " ".join(f"__hs {p} {cap};" for p, cap in DETECTORS)
-    return ("{ __hs() { [ -w $1 ] || return 0; read -r v < $1; v=$((v * " + str(pct) + " / 100)); "
+    # cat, not `read`: the shell's `read` takes a byte at a time, and a sysctl file read
+    # at a non-zero offset says nothing more (120 read as "1")
+    return ("{ __hs() { [ -w $1 ] || return 0; v=$(cat $1); v=$((v * " + str(pct) + " / 100)); "
             "[ $v -gt $2 ] && v=$2; echo $v > $1; }; " + calls + " unset -f __hs; } >/dev/null 2>&1\n")
