@@ -30,6 +30,7 @@ class Console:
         self.cond = threading.Condition()
         self.eof = False
         self.panic_line: int | None = None
+        self.notes: set[int] = set()        # indices of the harness's own lines (note())
         self._partial = ""
         self._log = open(log_path, "w", buffering=1, errors="replace")
         for line in seed or []:
@@ -76,6 +77,7 @@ class Console:
         with self.cond:
             if not self._log.closed:
                 self._log.write(f"[host +{stamp:.3f}] {text}\n")
+            self.notes.add(len(self.lines))
             self.lines.append(text)
 
     def wait_for(self, pattern: re.Pattern, start: int, timeout: float,

@@ -390,11 +390,12 @@ class Guest:
         begin = re.compile(r"^@@S " + str(n) + "$")
         lines = self.console.lines[start_line:idx]
         out_lines, started = [], False
-        for line in lines:
+        for i, line in enumerate(lines, start_line):
             if not started:
                 started = bool(begin.match(line))
                 continue
-            if not KERNEL_LINE.match(line):
+            # neither kernel lines nor the harness's own notes (an extension) are output
+            if not KERNEL_LINE.match(line) and i not in self.console.notes:
                 out_lines.append(line)
         output = "\n".join(out_lines) + ("\n" if out_lines else "")
         return status, output

@@ -22,6 +22,8 @@ import re
 import time
 from dataclasses import dataclass, field
 
+from harness.detect.formats import SKIP_FRAMES
+
 # QEMU's mux chardev escape (Ctrl-a) then `b`: a break on the serial line
 BREAK = "\x01b"
 
@@ -52,6 +54,15 @@ _PLUMBING = re.compile(
     r"dump_stack\w*|nmi_\w+|show_regs|__show_regs|default_do_nmi|exc_nmi|end_repeat_nmi)$")
 
 
+# generic helpers a busy CPU is often caught in, beyond the detector's (locking, KASAN,
+# printing): the clock read of a timed loop, lockdep's bookkeeping, delays
+_GENERIC = re.compile("|".join(SKIP_FRAMES + (
+    r"^ktime_get", r"seqcount", r"timekeeping", r"^read_tsc$", r"delay", r"cpu_relax", r"rep_nop",
+    r"touch_\w*watchdog", r"hlock_class", r"held_lock", r"^__lock_acquire$", r"^lock_is_held",
+    r"^native_", r"^pv_", r"^_raw_", r"^preempt_count", r"^check_preemption_disabled",
+    r"^debug_smp_processor_id$", r"^[mu]?sleep", r"^ssleep$", r"^schedule_timeout")))
+
+
 def strip(line: str) -> str:
     return _PREFIX.sub("", line, count=1)
 
@@ -80,10 +91,19 @@ class Stack:
     pid: int | None = None
     ppid: int | None = None
 
-    def path(self, depth: int = 3) -> str:
-        """`where` and the frames that called it, innermost first: "a < b < c"."""
+    def culprit(self) -> str:
+        """The innermost frame that is not a generic helper (locking, KASAN, clock reads)."""
         chain = [self.where] + [f for f in self.frames if f != self.where]
-        return " < ".join(chain[:depth])
+        return next((f for f in chain if not _GENERIC.search(f.split(" ")[0])), self.where)
+
+    def path(self) -> str:
+        """For a summary: the culprit and its caller, and where exactly the CPU was if elsewhere:
+        "stall_busy_loop [harness_stall] < stall_quiet_loop [harness_stall] (at ktime_get)"."""
+        chain = [self.where] + [f for f in self.frames if f != self.where]
+        c = self.culprit()
+        i = chain.index(c)
+        text = " < ".join(chain[i:i + 2])
+        return text + (f" (at {self.where})" if c != self.where else "")
 
     def to_json(self) -> dict:
         d = {"who": self.who, "where": self.where, "frames": self.frames[:24]}
