@@ -34,9 +34,14 @@ from harness.core.util import read_json, write_json
 WORKLOAD = ("n=$(grep -c ^processor /proc/cpuinfo); i=0; while [ $i -lt $n ]; do "
             "( dd if=/dev/zero of=/dev/null bs=1 count=50000 2>/dev/null; "
             "j=0; while [ $j -lt 8000 ]; do j=$((j+1)); done ) & i=$((i+1)); done; wait")
-# WORKLOAD's median time, one guest alone on the reference machine (see
-# configs/README.md "Budgets"): the speed the YAML budgets are written for.
-REFERENCE_S = 2.0
+# WORKLOAD's median time, one guest alone on the reference machine: the speed the
+# YAML budgets are written for. Not measured there (that machine is gone) but
+# derived from the notes' figure for the slowest step: dma_fence_chain/wait_backward
+# took ~65 s alone there (README.md); on the 2-core CI-class machine of issue 19,
+# one guest alone, it took 134.7 s with WORKLOAD at 2.03 s just before (run
+# /tmp/hang-results/r1, 2026-11-29): 2.03 s * 65 / 134.7 = 0.98 s. So that machine
+# comes out at x2 alone, as issue 19 says ("about 2x slower than the notes").
+REFERENCE_S = 1.0
 REPS = 3
 MAX_FACTOR = 20.0
 CACHE_NAME = "calibration.json"
