@@ -420,8 +420,9 @@ class Guest:
         self.dead = GuestDied(kind, detail, last, evidence=evidence)
         raise self.dead
 
-    def interact(self, banner: str = "interactive console (Ctrl-] to leave)") -> int:
-        """Hand the console to the user (Ctrl-] leaves)."""
+    def interact(self, banner: str = "interactive console (Ctrl-] to leave; Ctrl-a b then a key: "
+                                     "magic SysRq; Ctrl-a a: a literal Ctrl-a)") -> int:
+        """Hand the console to the user (Ctrl-] leaves; QEMU's mux escapes work)."""
         self.console.stop()
         # the banner only now: pexpect's switch to raw mode drops keys typed before it,
         # and stopping the console reader takes up to 50 ms
