@@ -288,3 +288,26 @@ def test_blocked_task_dump():
 @pytest.mark.parametrize("name", ["sysrq-sleep.log", "sysrq-block.log", "sysrq-spin-quiet.log"])
 def test_the_detector_finds_no_report_in_a_dump_of_a_kernel_that_reported_nothing(name):
     assert scan_lines(_dump(name)) == []
+
+
+def test_evidence_summary_says_when_the_kernel_did_not_answer():
+    from harness.vm.evidence import Evidence
+    from harness.vm.hostview import PcSamples
+    ev = Evidence({"kind": "stuck"}, vcpu_busy={0: 0.97, 1: 0.01}, answered={"l": False},
+                  pcs=PcSamples(per_cpu={0: ["stall_busy_loop+0x10", "stall_busy_loop+0x14", "ktime_get+0x3"],
+                                         1: ["default_idle+0x13"]}))
+    text = ev.summary()
+    assert "cpu0 97%" in text and "no answer to SysRq l" in text
+    assert "cpu0 at stall_busy_loop" in text, "the monitor's PCs stand in for the stacks"
+    assert ev.to_json()["pcs"]["top"] == {"0": "stall_busy_loop", "1": "default_idle"}
+
+
+def test_parse_registers_of_every_vcpu():
+    from harness.vm.hostview import Symbols, parse_registers
+    text = ("CPU#0\nRAX=0000000000000000 RBX=ffffffff82a0a8c0\nRIP=ffffffff81f2c3a3 RFL=00000246\n"
+            "CPU#1\nRIP=ffffffffa0010120 RFL=00000202\n")
+    assert parse_registers(text) == {0: 0xffffffff81f2c3a3, 1: 0xffffffffa0010120}
+    sym = Symbols(None)
+    sym.addrs, sym.names = [0xffffffff81f2c380, 0xffffffff81f2c400], ["default_idle", "other"]
+    assert sym.name(0xffffffff81f2c3a3) == "default_idle+0x23"
+    assert sym.name(0xffffffffa0010120).endswith("(module)")
