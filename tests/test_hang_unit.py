@@ -311,3 +311,15 @@ def test_parse_registers_of_every_vcpu():
     sym.addrs, sym.names = [0xffffffff81f2c380, 0xffffffff81f2c400], ["default_idle", "other"]
     assert sym.name(0xffffffff81f2c3a3) == "default_idle+0x23"
     assert sym.name(0xffffffffa0010120).endswith("(module)")
+
+
+def test_interrupt_work_a_cpu_was_caught_in_is_its_work():
+    """An NMI'd CPU busy in an irq_work (wait_backward's chain re-arming) names that work; the
+    SysRq CPU's own dumping is not work."""
+    lines = _dump("sysrq-wait-backward.log")
+    cpus = sysrq.parse_cpus(lines)
+    busy = [c for c in cpus if not c.idle]
+    assert len(busy) == 1 and busy[0].culprit() == "dma_fence_chain_get_prev"
+    assert "dma_fence_chain_irq_work" in busy[0].frames and "wait_backward [dmabuf_selftests]" in busy[0].frames
+    assert not any(f.startswith(("nmi_cpu_backtrace", "__handle_sysrq")) for c in cpus for f in c.frames)
+    assert scan_lines(lines) == []

@@ -124,10 +124,29 @@ def _frames(lines: list[str]) -> list[str]:
     return out
 
 
+_MARK = re.compile(r"^\s*</?(?:IRQ|NMI|TASK|SOFTIRQ|EOE)>\s*$")
+# the dump's own machinery: a stack section holding one of these is ours, not the kernel's work
+_DUMPER = re.compile(r"^(?:__handle_sysrq|handle_sysrq|sysrq_handle_\w+|nmi_cpu_backtrace|"
+                     r"nmi_trigger_cpumask_backtrace|sched_show_task|show_state_filter)\b")
+
+
 def _interrupted(body: list[str]) -> tuple[str, list[str]]:
-    """(where, frames) of the code a stack dump was taken in, past any </IRQ> or </NMI>."""
-    marks = [i for i, line in enumerate(body) if line.strip() in ("</IRQ>", "</NMI>")]
-    context = body[marks[-1] + 1:] if marks else body
+    """(where, frames) of the work a stack dump caught, innermost first.
+
+    A CPU answering an NMI shows the registers it was interrupted at (the first
+    RIP line) and then its stack, interrupt work included (an irq_work is
+    work); the CPU that took the SysRq interrupt shows the dumping itself in
+    an <IRQ> section first: that section is dropped, and what it interrupted
+    follows (its own RIP line after </IRQ>)."""
+    sections: list[list[str]] = [[]]
+    for line in body:
+        if _MARK.match(line):
+            sections.append([])
+        else:
+            sections[-1].append(line)
+    kept = [sec for sec in sections
+            if not any(_DUMPER.match(m.group(2)) for m in map(_FRAME.match, sec) if m)]
+    context = [line for sec in kept for line in sec]
     frames = _frames(context)
     rip = next((m.group(1) for m in map(_RIP.search, context) if m), None)
     return rip or (frames[0] if frames else "?"), frames
