@@ -1,7 +1,7 @@
 """How slow is this host? The factor every step and scenario budget is scaled by.
 
 The budgets in the scenario YAML (and the kernel's own lockup/hung-task
-thresholds, see `detector_settings`) are for a reference speed: one guest
+thresholds, see `DETECTORS`) are for a reference speed: one guest
 alone on the machine the budgets were measured on. Under TCG a guest's speed
 is the host's, shared with whatever else runs there, so each run measures it:
 `guests` guests at once (the run's `-j`: two 2-vCPU guests on 2 cores is part
