@@ -106,6 +106,8 @@ def calibrate(cfg: HarnessConfig, runner: Runner, opts: RunOptions, results: Run
         # last calibration of this host meanwhile
         cal = last_calibration(cfg.guest, opts.accel or "tcg", qemu_version(), why=str(exc))
         runner.reporter.event(f"calibration failed: {exc}; {cal.describe()}")
+    if cal.source != "measured":          # a measurement says so itself
+        runner.reporter.event(f"calibration: {cal.describe()}")
     runner.slowdown = cal.factor
     results.header["calibration"] = cal.to_json() | {"describe": cal.describe()}
     results.header.setdefault("inputs", {}).setdefault("guest", {})["tcg_slowdown"] = cal.factor
