@@ -53,12 +53,14 @@ def test_ssh_output_and_status(guest_factory):
 
 
 def test_step_timeout_kills_guest(guest_factory):
-    g = guest_factory().start()
+    g = guest_factory(slowdown=1.0).start()
     t0 = time.monotonic()
     with pytest.raises(GuestDied) as exc:
         g.run("sleep 60", timeout=2, step="sleepy")
     assert exc.value.kind == "timeout" and "sleepy" in exc.value.detail
-    assert time.monotonic() - t0 < 10
+    # no progress: no extension; the kernel is asked what it is doing, then the guest killed
+    assert "extended" not in exc.value.detail and exc.value.evidence is not None
+    assert time.monotonic() - t0 < 10 + exc.value.evidence.took_s
     assert not g.alive()
 
 

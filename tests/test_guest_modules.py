@@ -143,7 +143,7 @@ def test_modules_compile_against_a_built_kernel(default_build):
     variants, so compiling outside the build lock would read another
     variant's dma-fence.h); here: they are all there, without warnings."""
     assert default_build.guest_modules == ["fence_holder.ko", "fence_issuer.ko", "harness_canary.ko",
-                                           "harness_canary_victim.ko"]
+                                           "harness_canary_victim.ko", "harness_stall.ko"]
     assert "fenceutil" in default_build.guest_programs
     log = (default_build.dir / "build.log").read_text(errors="replace")
     guest_part = log[log.find("guest/kmod"):] if "guest/kmod" in log else ""

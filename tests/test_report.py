@@ -577,3 +577,21 @@ def test_browser_cell_detail_lists_every_subtest(tmp_path):
     assert len(rows) == 3 and "sync/sync_merge" in text and "no hugetlbfs" in text
     body = [t for _, _, t in dom.find("div", id="detail-body")][0]
     assert "3 subtests: 1 pass, 1 fail, 1 skip" in body
+
+
+@needs_chromium
+def test_browser_hung_step_shows_its_evidence(tmp_path):
+    """A hung step's evidence (harness/vm/evidence.py) is in the cell's detail."""
+    from harness.output.results import RunResults
+    from harness.model import Expectation, Outcome, StepResult
+    rr = RunResults(tmp_path / "results", "r1", header={"calibration": {"describe": "x2.99, measured"}})
+    ev = {"decision": {"kind": "stuck", "why": "no console output and vCPUs idle"},
+          "summary": "vCPU host CPU cpu0 99%, cpu1 0%; CPUs: cpu0 in stall_busy_loop", "console_lines": [3, 9]}
+    rr.add_cell(CellResult("v", "p", "spin", Outcome.HANG, Expectation("clean"), False, "expected clean, got hang",
+                           steps=[StepResult("spin", "echo 1 > spin", None, 0, 30.0, "", False, "did not finish",
+                                             evidence=ev)]))
+    rr.write_summary(complete=True, exit_status=1)
+    page = write_report(rr.dir)
+    assert "x2.99, measured" in page.read_text()
+    body = [t for _, _, t in Dom(dump_dom(page.as_uri() + "#cell=v.p.spin")).find("div", id="detail-body")][0]
+    assert "at the deadline: stuck" in body and "stall_busy_loop" in body

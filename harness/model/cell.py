@@ -74,18 +74,27 @@ class StepResult:
     ok: bool
     note: str = ""
     subtests: list[Subtest] = field(default_factory=list)
+    extension: str = ""               # the step's one extension of budget, and why (harness/vm/watch.py)
+    evidence: dict | None = None      # a hung step: what the kernel was doing (harness/vm/evidence.py)
 
     def to_json(self) -> dict:
-        return {"name": self.name, "command": self.command, "exit_status": self.exit_status,
-                "expected_exit": self.expected_exit, "duration_s": self.duration_s, "output": self.output,
-                "ok": self.ok, "note": self.note, "subtests": [t.to_json() for t in self.subtests]}
+        d = {"name": self.name, "command": self.command, "exit_status": self.exit_status,
+             "expected_exit": self.expected_exit, "duration_s": self.duration_s, "output": self.output,
+             "ok": self.ok, "note": self.note, "subtests": [t.to_json() for t in self.subtests]}
+        # written only when there is something to say, so a plain step's keys stay as they were
+        if self.extension:
+            d["extension"] = self.extension
+        if self.evidence:
+            d["evidence"] = self.evidence
+        return d
 
     @classmethod
     def from_json(cls, d: dict) -> "StepResult":
         return cls(_str(d.get("name")), _str(d.get("command")), _int_or_none(d.get("exit_status")),
                    _int_or_none(d.get("expected_exit")), _num(d.get("duration_s")), _str(d.get("output")),
                    bool(d.get("ok", True)), _str(d.get("note")),
-                   [Subtest.from_json(t) for t in _dicts(d.get("subtests"))])
+                   [Subtest.from_json(t) for t in _dicts(d.get("subtests"))], _str(d.get("extension")),
+                   d.get("evidence") if isinstance(d.get("evidence"), dict) else None)
 
 
 # The detector's fields, in the order summary.json has always had them.

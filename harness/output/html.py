@@ -160,6 +160,7 @@ class Page:
         facts = [("started", s.get("started")), ("finished", s.get("finished") or "—"),
                  ("wall time", fmt_s(wall) if wall is not None else "—"),
                  ("exit status", s.get("exit_status") if s.get("exit_status") is not None else "—"),
+                 ("budgets", (s.get("calibration") or {}).get("describe")),
                  ("config", inputs.get("config_file")), ("QEMU", inputs.get("qemu")),
                  ("results", self.dir_display)]
         if self.base:

@@ -83,6 +83,7 @@ class Runner:
         self.fatal: OSError | None = None     # the results folder refused a write: the run stops
         self.builds: dict[tuple[str, str], BuildInfo] = {}
         self._symbolizers: dict[str, object] = {}
+        self.slowdown: float | None = None    # the run's budget factor (harness/vm/calibrate.py)
 
     # -- builds --------------------------------------------------------------
     def prepare_builds(self, keys: list[tuple[str, str]]) -> None:
@@ -294,7 +295,7 @@ class Runner:
         d = self.results.dir / "boots" / f"{build.variant}.{build.profile}.{wid}.{boot_no}"
         self.reporter.set_phase(wid, f"booting {build.variant}/{build.profile}")
         g = make_guest(self.cfg.guest, build, d, transport=self.opts.transport, accel=self.opts.accel,
-                       root=self.cfg.root, snapshot=self.opts.snapshot)
+                       root=self.cfg.root, snapshot=self.opts.snapshot, slowdown=self.slowdown)
         try:
             g.start()
         except guest_mod.GuestDied as died:
@@ -398,9 +399,10 @@ class Runner:
             files["console.log"] = res.detail + "\n"
         reports = [r.to_json() for r in result.reports]
         files["reports.json"] = json.dumps(reports, indent=2) + "\n"
-        files["reports.txt"] = "\n\n".join(f"=== {r.kind}: {r.title} (step {r.step}, lines "
-                                           f"{r.start_line}-{r.end_line})\n{r.text}"
-                                           for r in result.reports) + "\n"
+        files["reports.txt"] = "\n\n".join(
+            [f"=== {r.kind}: {r.title} (step {r.step}, lines {r.start_line}-{r.end_line})\n{r.text}"
+             for r in result.reports]
+            + [_evidence_text(s, guest) for s in result.steps if s.evidence]) + "\n"
         try:
             self.results.add_cell(result, files)
         except OSError as exc:
@@ -410,6 +412,19 @@ class Runner:
             self.stop.set()
             return
         self.reporter.cell_done(result)
+
+
+def _evidence_text(step, guest) -> str:
+    """A hung step's evidence for reports.txt: the decision, its summary, and the
+    console lines the kernel answered with (SysRq dumps)."""
+    ev = step.evidence or {}
+    decision = ev.get("decision") or {}
+    out = [f"=== HANG evidence: step {step.name} ({decision.get('kind', '?')}): {decision.get('why', '')}",
+           ev.get("summary", "")]
+    first, last = (ev.get("console_lines") or [0, 0])[:2]
+    if guest is not None and guest.console is not None and first:
+        out += list(guest.console.lines[first - 1:last])
+    return "\n".join(out)
 
 
 def _console_lines_for(guest, res: ScenarioResult) -> list[str]:

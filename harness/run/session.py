@@ -23,6 +23,8 @@ from harness.output.results import RunResults, load_cells, load_summary
 from harness.run.matrix import Cell
 from harness.run.runner import Reporter, Runner, RunOptions
 from harness.vm import guest as guest_mod
+from harness.vm.boot import calibration_for
+from harness.vm.calibrate import last_calibration
 from harness.vm.qemu import qemu_version
 
 
@@ -75,6 +77,7 @@ def run_session(cfg: HarnessConfig, cells: list[Cell], opts: RunOptions, scenari
     try:
         keys = list(dict.fromkeys((c.variant, c.profile) for c in cells))
         runner.prepare_builds(keys)
+        calibrate(cfg, runner, opts, results)
         runner.run_cells(cells)
     except KeyboardInterrupt:
         interrupted = True
@@ -117,6 +120,28 @@ def _unrecordable(results: RunResults, exc: OSError) -> HarnessError:
         f"cannot write: {exc.strerror or exc}"
     return HarnessError(f"the results could not be written ({what}); {results.dir} holds an "
                         f"incomplete run ({len(results.cells)} cells recorded), not a verdict")
+
+
+def calibrate(cfg: HarnessConfig, runner: Runner, opts: RunOptions, results: RunResults) -> None:
+    """Measure this host's budget factor once for the run, with as many guests at once as
+    the run will have; recorded in summary.json (`calibration`, `inputs.guest.tcg_slowdown`)."""
+    build = next((i.build for i in runner.builds.values() if i.build is not None), None)
+    if build is None or runner.stop.is_set():
+        return
+    runner.reporter.set_phase("build", "calibrating")
+    try:
+        cal = calibration_for(cfg.guest, build, accel=opts.accel, guests=max(1, opts.jobs), fresh=True,
+                              workdir=results.dir / "calibration", root=cfg.root, say=runner.reporter.event)
+    except HarnessError as exc:
+        # the cells will meet whatever stopped the calibration guests; budgets from the
+        # last calibration of this host meanwhile
+        cal = last_calibration(cfg.guest, opts.accel or "tcg", qemu_version(), why=str(exc))
+        runner.reporter.event(f"calibration failed: {exc}; {cal.describe()}")
+    if cal.source != "measured":          # a measurement says so itself
+        runner.reporter.event(f"calibration: {cal.describe()}")
+    runner.slowdown = cal.factor
+    results.header["calibration"] = cal.to_json() | {"describe": cal.describe()}
+    results.header.setdefault("inputs", {}).setdefault("guest", {})["tcg_slowdown"] = cal.factor
 
 
 def print_comparison(cells: list[CellResult], baseline: dict, stream=None) -> Comparison:

@@ -45,6 +45,8 @@ def run_scenario(guest, scenario: Scenario, step_timeout_default: float = 30.0,
     start = len(guest.console.lines)
     results: list[StepResult] = []
     outcome, detail = "clean", ""
+    # budgets are at reference speed; the guest scales them by its slowdown factor
+    # (harness/vm/calibrate.py), and a step that got an extension moves the end too
     budget_end = t0 + scenario.timeout_s * guest.slowdown
     for step in scenario.steps:
         left = max(1.0, (budget_end - time.monotonic()) / guest.slowdown)
@@ -59,16 +61,23 @@ def run_scenario(guest, scenario: Scenario, step_timeout_default: float = 30.0,
                 sub = where(klog)
                 if sub:
                     note += f" (hung in selftest {sub})"
+            evidence = getattr(died, "evidence", None)
+            if evidence is not None:
+                note += f"; evidence: {evidence.summary()}"
             results.append(StepResult(step.name, step.run, None, step.expect_exit,
-                                      round(time.monotonic() - t0, 2), "", False, note))
+                                      round(time.monotonic() - t0, 2), "", False, note,
+                                      evidence=evidence.to_json() if evidence is not None else None))
             outcome = {"timeout": "hang", "panic": "panic", "reset": "panic",
                        "no-boot": "no-boot"}.get(died.kind, "error")
             detail = note
             break
         ok = step.expect_exit is None or res.exit_status == step.expect_exit
         note = "" if ok else f"exit status {res.exit_status}, expected {step.expect_exit}"
+        if res.extension:
+            budget_end += res.extension_s
+            note = "; ".join(filter(None, [note, f"slow, not stuck: {res.extension}"]))
         sr = StepResult(step.name, step.run, res.exit_status, step.expect_exit,
-                        round(res.duration_s, 3), res.output[-8000:], ok, note)
+                        round(res.duration_s, 3), res.output[-8000:], ok, note, extension=res.extension)
         if step.parse:
             parsed = parser(step.parse).parse(res.output, res.kernel_log)
             sr.subtests = list(parsed.subtests)

@@ -38,6 +38,7 @@ class Console:
         self.cond = threading.Condition()
         self.eof = False
         self.panic_line: int | None = None
+        self.notes: set[int] = set()        # indices of the harness's own lines (note())
         self._partial = ""
         self._log = open(log_path, "w", buffering=1, errors="replace")
         for line in seed or []:
@@ -82,6 +83,7 @@ class Console:
         stamp = time.monotonic() - self.t0
         with self.cond:
             self._write(f"[host +{stamp:.3f}] {text}\n")
+            self.notes.add(len(self.lines))
             self.lines.append(text)
 
     def _write(self, text: str) -> None:
@@ -94,13 +96,14 @@ class Console:
             self.log_error = exc
 
     def wait_for(self, pattern: re.Pattern, start: int, timeout: float,
-                 stop_on_panic: bool = True) -> tuple[str, int, re.Match | None]:
-        """Wait for a line matching pattern at index >= start.
+                 stop_on_panic: bool = True, scan_from: int | None = None) -> tuple[str, int, re.Match | None]:
+        """Wait for a line matching pattern at index >= start (a panic at >= start ends the wait).
 
-        Returns (state, index, match) with state "match", "panic", "eof" or "timeout".
+        Returns (state, index, match) with state "match", "panic", "eof" or "timeout"; on a
+        timeout the index is where the scan stopped: pass it as `scan_from` to go on waiting.
         """
         deadline = time.monotonic() + timeout
-        pos = start
+        pos = start if scan_from is None else max(start, scan_from)
         with self.cond:
             while True:
                 for i, line in self.lines.iter_from(pos):
@@ -116,6 +119,22 @@ class Console:
                 if left <= 0:
                     return "timeout", pos, None
                 self.cond.wait(min(left, 0.5))
+
+    def wait_quiet(self, quiet: float, cap: float) -> bool:
+        """Wait until no line has come for `quiet` seconds (True), or `cap` seconds passed."""
+        end = time.monotonic() + cap
+        with self.cond:
+            seen, since = len(self.lines), time.monotonic()
+            while not self.eof:
+                now = time.monotonic()
+                if len(self.lines) != seen:
+                    seen, since = len(self.lines), now
+                if now - since >= quiet:
+                    return True
+                if now >= end:
+                    return False
+                self.cond.wait(min(0.2, quiet))
+            return True
 
     def wait_eof(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout

@@ -12,7 +12,9 @@ Every way the guest can die is a `GuestDied` with a `kind`:
   no-boot      the shell never came up (last console lines attached)
   panic        "Kernel panic - not syncing" seen
   reset        QEMU exited / the guest reset without a panic
-  timeout      a step overran its deadline; the guest was killed
+  timeout      a step overran its deadline (and its one extension, if it was
+               still making progress: harness/vm/watch.py); the kernel was
+               asked what it was doing first (`evidence`), then the guest killed
   qemu-failed  QEMU did not start (its stderr attached)
 """
 
@@ -37,7 +39,9 @@ from pathlib import Path
 import pexpect
 
 from harness.core.errors import HarnessError
+from harness.vm.calibrate import detector_script
 from harness.vm.console import KERNEL_LINE, PANIC, Console
+from harness.vm.deadline import StepDeadline
 from harness.vm.qemu import QemuSpec, free_port, qemu_version
 from harness.vm.snapshot import (Qmp, QmpError, owner_alive, prune_snapshots, save, snapshot_key,
                                  wait_restored)
@@ -52,8 +56,9 @@ _live: set["Guest"] = set()
 class GuestDied(HarnessError):
     exit_status = 1
 
-    def __init__(self, kind: str, detail: str, last_lines: list[str] | None = None):
+    def __init__(self, kind: str, detail: str, last_lines: list[str] | None = None, evidence=None):
         self.kind, self.detail, self.last_lines = kind, detail, last_lines or []
+        self.evidence = evidence          # harness.vm.evidence.Evidence of a step that hung
         text = f"guest {kind}: {detail}"
         if self.last_lines:
             text += "\n  last console lines:\n" + "\n".join("    " + l for l in self.last_lines[-15:])
@@ -67,14 +72,18 @@ class CommandResult:
     duration_s: float
     kernel_log: list[str] = field(default_factory=list)
     step: str | None = None
+    extension: str = ""         # why the step got its one extension of budget (harness/vm/watch.py)
+    extension_s: float = 0.0    # and how long it was
 
 
 class Guest:
     """One QEMU guest; use as a context manager so QEMU never outlives us."""
 
     def __init__(self, spec: QemuSpec, workdir: Path, transport: str = "serial",
-                 boot_timeout: float = 60.0, slowdown: float = 1.0, snapshot_dir: Path | None = None):
+                 boot_timeout: float = 60.0, slowdown: float = 1.0, snapshot_dir: Path | None = None,
+                 system_map: Path | None = None):
         self.spec, self.workdir = spec, Path(workdir)
+        self.system_map = system_map               # names the vCPUs' PCs in a hung step's evidence
         self.snapshot_dir = snapshot_dir
         self.restored: Path | None = None         # the snapshot this guest was restored from
         self.restore_failure: str | None = None   # why a snapshot could not be restored
@@ -106,22 +115,33 @@ class Guest:
         snap = self._snapshot_file()
         if snap is not None and snap.exists():
             try:
-                return self._restore(snap)
+                self._restore(snap)
+                self._scale_detectors()
+                return self
             except GuestDied as died:
                 # a snapshot QEMU cannot load (other QEMU build, truncated file): drop it, boot
                 snap.unlink(missing_ok=True)
                 self.restore_failure = f"{died.kind}: {died.detail}"
                 self.spec.incoming = None
                 self.dead = None
-        self._boot(monitor=snap is not None)
+        self._boot()
         if self.restore_failure:
             self.console.note(f"harness: {self.restore_failure}; dropped that snapshot and booted")
         if snap is not None and not snap.exists():
             self._save(snap)
+        self._scale_detectors()
         return self
 
-    def _spawn(self, seed: list[str] | None = None, monitor: bool = False) -> Path:
-        if monitor and self.spec.qmp_path is None:
+    def _scale_detectors(self) -> None:
+        """The kernel's lockup/hung-task thresholds scaled like the budgets (after the
+        snapshot: saved boots stay independent of the factor). Typed, not waited for:
+        the shell runs it before the first step."""
+        if self.slowdown > 1.0:
+            self._send(detector_script(self.slowdown), "harness-scale-detectors")
+
+    def _spawn(self, seed: list[str] | None = None) -> Path:
+        # a QMP monitor always: snapshots, and a hung step's evidence (vCPU registers)
+        if self.spec.qmp_path is None:
             self._qmp_dir = tempfile.mkdtemp(prefix="harness-qmp-")   # sun_path is short
             self.spec.qmp_path = Path(self._qmp_dir) / "qmp.sock"
         argv = self.spec.argv()
@@ -145,9 +165,9 @@ class Guest:
         self.console = Console(self.child, self.console_log, seed=seed)
         return stderr_path
 
-    def _boot(self, monitor: bool = False) -> None:
+    def _boot(self) -> None:
         t0 = time.monotonic()
-        stderr_path = self._spawn(monitor=monitor)
+        stderr_path = self._spawn()
         self._await_ready(0, t0, stderr_path)
         if self.transport == "ssh":
             self._connect_ssh(t0)
@@ -173,7 +193,7 @@ class Guest:
         seed.append(f"harness: restored from {snap.name}; the lines above are the boot it saved")
         self.spec.incoming = snap
         t0 = time.monotonic()
-        stderr_path = self._spawn(seed=seed, monitor=True)
+        stderr_path = self._spawn(seed=seed)
         start = len(self.console.lines)
         try:
             qmp = Qmp(self.spec.qmp_path, timeout=self.boot_timeout)
@@ -288,8 +308,12 @@ class Guest:
     def run(self, cmd: str, timeout: float = 60.0, step: str | None = None) -> CommandResult:
         """Run a shell command in a child subshell; returns its status and output.
 
-        Raises GuestDied when the guest panics, exits or the step times out (the
-        guest is killed then).
+        `timeout` is the budget at reference speed, scaled by the slowdown. A step
+        still making progress at its deadline gets one extension (said in the
+        result's `extension`); otherwise, or at the end of the extension, the
+        kernel is asked what it is doing and the guest is killed: GuestDied
+        "timeout" with that evidence. Raises GuestDied too when the guest panics
+        or exits (the guest is killed then).
         """
         if self.dead:
             raise self.dead
@@ -299,14 +323,15 @@ class Guest:
         script = _framed(cmd, step_name, n)
         start_line = len(self.console.lines)
         t0 = time.monotonic()
+        deadline = StepDeadline(self, timeout, start_line, step_name)
         if self.transport == "ssh" and self.ssh:
             try:
                 if _direct_ok(cmd):
-                    status, out = self.ssh.run_in_shell(_typed(script, n), n, timeout)
+                    status, out = self.ssh.run_in_shell(_typed(script, n), n, deadline.keep_waiting)
                 else:
-                    status, out = self.ssh.run(script, timeout)
+                    status, out = self.ssh.run(script, deadline.keep_waiting)
             except TimeoutError:
-                return self._died("timeout", f"step {step_name!r} did not finish within {timeout:.0f}s")
+                return self._hung(deadline)
             except OSError as exc:
                 state, _, _ = self.console.wait_for(re.compile(re.escape(PANIC)), start_line, 3.0)
                 if self.console.panic_line is not None or state == "match":
@@ -319,7 +344,7 @@ class Guest:
             # the common case: the framed script typed as is (no extra exec in the
             # guest; under TCG each exec costs tens of milliseconds)
             self._send(_typed(script, n), step_name)
-            status, output = self._collect_serial(n, start_line, step_name, timeout)
+            status, output = self._collect_serial(n, start_line, step_name, deadline)
         else:
             payload = base64.b64encode(script.encode()).decode()
             # the tty's canonical line buffer holds 4095 bytes: send long scripts in pieces
@@ -329,9 +354,11 @@ class Guest:
             self._send(f"echo {pieces[-1]} >> /tmp/.b{n}; base64 -d /tmp/.b{n} > /tmp/.c{n}; "
                        f"sh /tmp/.c{n}; rc=$?; rm -f /tmp/.b{n} /tmp/.c{n}; printf '@@E %s %s\\n' {n} $rc\n",
                        step_name)
-            status, output = self._collect_serial(n, start_line, step_name, timeout)
+            status, output = self._collect_serial(n, start_line, step_name, deadline)
         klog = [l for l in self.console.lines[start_line:] if KERNEL_LINE.match(l)]
-        return CommandResult(status, output, time.monotonic() - t0, klog, step_name)
+        ext = deadline.extension
+        return CommandResult(status, output, time.monotonic() - t0, klog, step_name,
+                             ext.why if ext else "", ext.extension_s if ext else 0.0)
 
     def _send(self, text: str, step_name: str) -> None:
         """Type into the console; a QEMU already gone (killed, exited) is a guest reset."""
@@ -340,12 +367,18 @@ class Guest:
         except (OSError, ValueError):
             self._died("reset", f"QEMU was gone when step {step_name!r} started")
 
-    def _collect_serial(self, n: int, start_line: int, step_name: str, timeout: float) -> tuple[int, str]:
+    def _collect_serial(self, n: int, start_line: int, step_name: str,
+                        deadline: StepDeadline) -> tuple[int, str]:
         """Wait for command n's end marker; its output is what lies between the markers."""
         end_re = re.compile(rf"@@E {n} (\d+)")
-        state, idx, m = self.console.wait_for(end_re, start_line, timeout)
-        if state == "timeout":
-            return self._died("timeout", f"step {step_name!r} did not finish within {timeout:.0f}s")
+        pos = start_line
+        while True:
+            state, idx, m = self.console.wait_for(end_re, start_line, deadline.wait_s(), scan_from=pos)
+            if state != "timeout":
+                break
+            pos = idx
+            if not deadline.keep_waiting():
+                return self._hung(deadline)
         if state == "panic":
             return self._died("panic", f"kernel panicked during step {step_name!r}")
         if state == "eof":
@@ -357,25 +390,39 @@ class Guest:
         begin = re.compile(r"^@@S " + str(n) + "$")
         lines = self.console.lines[start_line:idx]
         out_lines, started = [], False
-        for line in lines:
+        for i, line in enumerate(lines, start_line):
             if not started:
                 started = bool(begin.match(line))
                 continue
-            if not KERNEL_LINE.match(line):
+            # neither kernel lines nor the harness's own notes (an extension) are output
+            if not KERNEL_LINE.match(line) and i not in self.console.notes:
                 out_lines.append(line)
         output = "\n".join(out_lines) + ("\n" if out_lines else "")
         return status, output
 
-    def _died(self, kind: str, detail: str):
+    def _hung(self, deadline: StepDeadline):
+        """The step is out of time: ask the kernel what it is doing, then kill the guest."""
+        evidence = None
+        try:
+            evidence = deadline.evidence()
+        except Exception as exc:  # noqa: BLE001 - evidence is a bonus; the hang stands without it
+            self.console.note(f"harness: could not take the evidence: {exc!r}")
+        if self.console.panic_line is not None:
+            # the kernel died while answering (or just before): that is the verdict
+            return self._died("panic", f"kernel panicked during step {deadline.step!r}")
+        return self._died("timeout", deadline.describe(), evidence=evidence)
+
+    def _died(self, kind: str, detail: str, evidence=None):
         if kind == "panic":
             self.console.wait_eof(5.0)
         last = self.console.lines[-30:]
         self.kill()
-        self.dead = GuestDied(kind, detail, last)
+        self.dead = GuestDied(kind, detail, last, evidence=evidence)
         raise self.dead
 
-    def interact(self, banner: str = "interactive console (Ctrl-] to leave)") -> int:
-        """Hand the console to the user (Ctrl-] leaves)."""
+    def interact(self, banner: str = "interactive console (Ctrl-] to leave; Ctrl-a b then a key: "
+                                     "magic SysRq; Ctrl-a a: a literal Ctrl-a)") -> int:
+        """Hand the console to the user (Ctrl-] leaves; QEMU's mux escapes work)."""
         self.console.stop()
         # the banner only now: pexpect's switch to raw mode drops keys typed before it,
         # and stopping the console reader takes up to 50 ms

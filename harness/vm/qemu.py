@@ -43,14 +43,19 @@ class QemuSpec:
             "console=ttyS0,115200", "earlyprintk=serial,ttyS0,115200", "panic=-1",
             "ignore_loglevel", "printk.time=1", "rdinit=/init", "nokaslr",
             "rcupdate.rcu_expedited=1", "no_hash_pointers", self.cmdline]))
-        argv = [QEMU, "-name", "harness-guest", "-nodefaults", "-display", "none",
+        # debug-threads: vCPU threads named "CPU n/TCG", so the host can tell how
+        # busy each one is (harness/vm/hostview.py)
+        argv = [QEMU, "-name", "harness-guest,debug-threads=on", "-nodefaults", "-display", "none",
                 "-no-reboot", "-m", str(self.memory_mb),
                 # one CPU per socket: without ACPI the kernel learns its CPUs from
                 # SeaBIOS's MP table, which lists one per package (`-smp 2` alone
                 # is two cores in one package: the guest saw a single CPU)
                 "-smp", f"{self.smp},sockets={self.smp},cores=1,threads=1",
                 "-kernel", str(self.kernel), "-initrd", str(self.initrd), "-append", append,
-                "-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con"]
+                # mux: `Ctrl-a b` on the console sends a serial break, which with
+                # the next key is a magic SysRq the kernel takes in its interrupt
+                # handler, while a hung step holds the shell (harness/vm/sysrq.py)
+                "-chardev", "stdio,id=con,mux=on,signal=off", "-serial", "chardev:con"]
         if self.accel == "kvm":
             argv += ["-accel", "kvm", "-cpu", "host"]
         else:

@@ -30,7 +30,12 @@ function render(d){
     sub='<details'+(n.fail?' open':'')+'><summary>'+s.subtests.length+' subtests: '+n.pass+' pass, '+n.fail+' fail, '+n.skip+' skip</summary><table class="list small subtests"><tbody>'+
      s.subtests.map(function(t){var r=t.result==='pass'?'ok':(t.result==='skip'?'na':'bad');
       return '<tr class=st-'+r+'><td>'+E(t.name)+'</td><td class='+(r==='bad'?'bad':'')+'>'+E(t.result)+'</td><td>'+E(t.detail||'')+'</td></tr>';}).join('')+'</tbody></table></details>';}
-   h.push('<tr><td>'+(bad?'✗ ':'✓ ')+E(s.name)+'</td><td><code>'+E(s.command)+'</code></td><td class="'+(bad?'bad':'')+'">'+E(s.exit_status)+(s.expected_exit!=null&&s.expected_exit!==0?' (want '+E(s.expected_exit)+')':'')+'</td><td class=n>'+fmt(s.duration_s)+'</td><td>'+E(s.note||'')+out+sub+'</td></tr>');});
+   var ev='';
+   if(s.evidence){var x=s.evidence,dc=x.decision||{};
+    ev='<details open class=evidence><summary>at the deadline: <b>'+E(dc.kind||'?')+'</b> — '+E(dc.why||'')+'</summary><p>'+E(x.summary||'')+'</p>'+
+     (x.console_lines&&d.console?'<button class=rbtn data-line="'+x.console_lines[0]+'">show the kernel\'s answer in the console</button>':'')+'</details>';}
+   var ext=s.extension?'<p class=muted>extended once: '+E(s.extension)+'</p>':'';
+   h.push('<tr><td>'+(bad?'✗ ':'✓ ')+E(s.name)+'</td><td><code>'+E(s.command)+'</code></td><td class="'+(bad?'bad':'')+'">'+E(s.exit_status)+(s.expected_exit!=null&&s.expected_exit!==0?' (want '+E(s.expected_exit)+')':'')+'</td><td class=n>'+fmt(s.duration_s)+'</td><td>'+E(s.note||'')+ext+ev+out+sub+'</td></tr>');});
   h.push('</tbody></table>');}
  var reps=d.reports||[];
  h.push('<h3>Kernel reports ('+reps.length+')</h3>');
