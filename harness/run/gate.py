@@ -123,11 +123,18 @@ class Gate:
         self.cfg, self.req = cfg, req
         self.say = say or (lambda m: print(m, file=sys.stderr, flush=True))
         self.timings: dict[str, float] = {}
+        self.calibration: dict | None = None      # the host's budget factor, measured once per gate
 
     def _opts(self, root: Path, canary: bool) -> RunOptions:
         r = self.req
         return RunOptions(jobs=r.jobs, retries=r.retries, results_root=root, transport=r.transport,
-                          accel=r.accel, snapshot=r.snapshot, canary=canary)
+                          accel=r.accel, snapshot=r.snapshot, canary=canary, calibration=self.calibration)
+
+    def _measured(self, results: RunResults) -> None:
+        """The first run of the gate measured the host: its later runs use that factor."""
+        cal = results.header.get("calibration")
+        if self.calibration is None and isinstance(cal, dict) and cal.get("factor"):
+            self.calibration = cal
 
     def _build(self, variant, profile, seed: Build | None = None) -> Build | None:
         """The build, or None when it failed (the cells then say why)."""
@@ -188,6 +195,7 @@ class Gate:
                                  label="base")
             if status == INTERRUPTED:
                 raise KeyboardInterrupt
+            self._measured(base_results)
             if keys and not _harness_errors(base_results.cells):
                 cache_dir.parent.mkdir(parents=True, exist_ok=True)
                 _copy_run(base_dir, cache_dir)
@@ -199,6 +207,7 @@ class Gate:
                              label="series")
         if status == INTERRUPTED:
             raise KeyboardInterrupt
+        self._measured(head_results)
         self.timings["series_s"] = round(time.monotonic() - t0, 1)
         runs.head_cells = {_key(c): c for c in head_results.cells}
 

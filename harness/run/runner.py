@@ -47,6 +47,7 @@ class RunOptions:
     canary: bool = True
     fail_on_flaky: bool = False
     stop_before: str | None = None        # repro --shell: stop before this step
+    calibration: dict | None = None       # a factor measured earlier in this job (a gate's later runs)
 
 
 @dataclass
