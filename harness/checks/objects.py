@@ -1,0 +1,234 @@
+"""Which objects to compile for the files a patch touches, and what cannot be checked.
+
+The answer comes from the full build of this config (its `.o.cmd` files: the
+source of every object and every file it included), so "built in this
+config" means what kbuild actually built, not a guess from Makefiles:
+
+* a touched `.c` file with an object: that object;
+* a `.c` file compiled only through another file that #includes it (i915/xe
+  selftests): those includers;
+* a touched header: the objects that include it, chosen as described in
+  `choose_includers()` (a bounded set: the cost is two compiles per object
+  per patch);
+* anything else touched in C (a `.c` file nothing built uses, a header no
+  built object includes) is *unchecked*, with the reason: "not built in this
+  config (CONFIG_X is not set)" where the Makefiles say which option would
+  build it.
+
+Files that are not C (Makefile, Kconfig, documentation, assembler) are left
+to the build check and listed as such.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from harness.checks.model import Unchecked
+
+DEFAULT_HEADER_INCLUDERS = 3
+
+
+_SAVEDCMD = re.compile(r"^(?:saved)?cmd_(\S+\.o) :=")
+
+
+@dataclass
+class BuildIndex:
+    """From an objdir's `.o.cmd` files: object -> source, and file -> objects including it."""
+    source_of: dict[str, str] = field(default_factory=dict)      # obj -> source file (tree-relative)
+    objects_of: dict[str, list[str]] = field(default_factory=dict)   # source -> objs compiled from it
+    includers: dict[str, set[str]] = field(default_factory=dict)     # file -> objs that read it
+
+    @classmethod
+    def scan(cls, objdir: Path, srctree: Path) -> "BuildIndex":
+        idx = cls()
+        prefix = str(Path(srctree)) + "/"
+        objdir = Path(objdir)
+        for dirpath, dirnames, filenames in os.walk(objdir):
+            # generated trees with no kernel objects of interest
+            dirnames[:] = [d for d in dirnames if not (dirpath == str(objdir) and d in ("usr", "tools"))]
+            for fn in filenames:
+                if not (fn.startswith(".") and fn.endswith(".o.cmd")):
+                    continue
+                obj_rel = os.path.relpath(os.path.join(dirpath, fn[1:-4]), objdir)
+                try:
+                    text = Path(dirpath, fn).read_text(errors="replace")
+                except OSError:
+                    continue
+                idx._add(obj_rel, text, prefix)
+        return idx
+
+    def _add(self, obj: str, text: str, prefix: str) -> None:
+        src = None
+        in_deps = False
+        deps = []
+        for line in text.splitlines():
+            m = _SAVEDCMD.match(line)
+            if m:
+                # the target as make knows it ("amdgpu/../amdkfd/x.o"), which the
+                # location of the .cmd file (normalised by the file system) is not
+                obj = m.group(1)
+                continue
+            if line.startswith("source_"):
+                src = line.split(":=", 1)[1].strip()
+                continue
+            if line.startswith("deps_"):
+                in_deps = True
+                continue
+            if in_deps:
+                if not line.startswith(" "):
+                    in_deps = False
+                    continue
+                item = line.strip().rstrip("\\").strip()
+                if item and not item.startswith("$("):
+                    deps.append(item)
+        if src is None:
+            return       # a link step (composite object), not a compile
+        src = _rel(src, prefix)
+        self.source_of[obj] = src
+        self.objects_of.setdefault(src, []).append(obj)
+        for d in deps:
+            self.includers.setdefault(_rel(d, prefix), set()).add(obj)
+
+
+def _rel(path: str, prefix: str) -> str:
+    if path.startswith(prefix):
+        path = path[len(prefix):]
+    return os.path.normpath(path)
+
+
+@dataclass
+class Plan:
+    """What to compile for one patch."""
+    objects: list[str] = field(default_factory=list)
+    unchecked: list[Unchecked] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    not_c: list[str] = field(default_factory=list)      # touched files that are not C
+
+
+def choose_includers(header: str, includers: set[str], index: BuildIndex, series_files: set[str],
+                     limit: int) -> tuple[list[str], str]:
+    """The includers of a touched header to compile, and a note saying which and why.
+
+    All includers whose source the series itself touches (they are the code
+    the series is about), plus up to `limit` others, closest first: same
+    folder as the header, then a source named like it (dma-fence.h ->
+    dma-fence*.c), then the rest by path. Every includer of a widely used
+    header would cost minutes per patch for little: a new warning inside a
+    header shows in any one includer.
+    """
+    def source(o):
+        return index.source_of.get(o, "")
+
+    ours = sorted(o for o in includers if source(o) in series_files)
+    rest = [o for o in includers if o not in ours]
+    hdir = os.path.dirname(header)
+    stem = os.path.splitext(os.path.basename(header))[0]
+    rest.sort(key=lambda o: (os.path.dirname(source(o)) != hdir,
+                             not os.path.basename(source(o)).startswith(stem), source(o)))
+    chosen = ours + rest[:limit]
+    note = (f"{header}: included by {len(includers)} object(s) of this config; compiled "
+            f"{len(chosen)}: {len(ours)} the series touches"
+            + (f" + {min(limit, len(rest))} more ({', '.join(rest[:limit])})" if rest[:limit] else ""))
+    return chosen, note
+
+
+def plan(touched: list[str], index: BuildIndex, series_files: set[str], *,
+         exists: Callable[[str], bool], not_built_reason: Callable[[str], str],
+         header_includers: int = DEFAULT_HEADER_INCLUDERS) -> Plan:
+    """Objects for the files one patch touches (deleted files are skipped by the caller)."""
+    p = Plan()
+    chosen: list[str] = []
+    for f in touched:
+        if f.endswith(".c"):
+            objs = index.objects_of.get(f)
+            if objs:
+                chosen += objs
+                continue
+            inc = sorted(index.includers.get(f, ()))
+            if inc:
+                chosen += inc[:max(header_includers, 1)]
+                p.notes.append(f"{f}: not compiled on its own; compiled through "
+                               f"{', '.join(inc[:max(header_includers, 1)])} which include it")
+                continue
+            p.unchecked.append(Unchecked(f, not_built_reason(f)))
+        elif f.endswith(".h"):
+            inc = index.includers.get(f, set())
+            if not inc:
+                p.unchecked.append(Unchecked(f, "no object of this config includes it"))
+                continue
+            objs, note = choose_includers(f, inc, index, series_files, header_includers)
+            chosen += objs
+            p.notes.append(note)
+        else:
+            p.not_c.append(f)
+    p.objects = [o for o in dict.fromkeys(chosen) if exists(index.source_of.get(o, o))]
+    return p
+
+
+# -- why a file is not built -------------------------------------------------
+
+_ASSIGN = re.compile(r"^\s*([A-Za-z0-9_]+)-(\$\((CONFIG_[A-Za-z0-9_]+)\)|y|m|objs)\s*[:+]?=\s*(.*)$")
+
+
+def _logical_lines(text: str) -> list[str]:
+    return text.replace("\\\n", " ").splitlines()
+
+
+def not_built_reason(path: str, read: Callable[[str], str | None], config: dict[str, str],
+                     depth: int = 6) -> str:
+    """Why kbuild does not build `path` in this config, from the Makefiles (best effort).
+
+    Walks up: the Makefile line that lists `file.o` (and, for a part of a
+    composite object, the line that lists the composite), then the parent
+    folder's line that descends into this folder, and names the first
+    CONFIG_ option on that chain that is not set.
+    """
+    def unset(opt: str) -> bool:
+        return config.get(opt, "n") not in ("y", "m")
+
+    target = os.path.splitext(os.path.basename(path))[0] + ".o"
+    folder = os.path.dirname(path)
+    for _ in range(depth):
+        text = None
+        for name in ("Kbuild", "Makefile"):
+            text = read(f"{folder}/{name}" if folder else name)
+            if text is not None:
+                break
+        if text is None:
+            break
+        found = _find_listing(_logical_lines(text), target, config, unset)
+        if isinstance(found, str):
+            return f"not built in this config ({found} is not set)"
+        if not folder:
+            break
+        target = os.path.basename(folder) + "/"
+        folder = os.path.dirname(folder)
+    return "not built in this config (no object of the build is compiled from it)"
+
+
+def _find_listing(lines: list[str], target: str, config, unset, seen=None) -> str | bool:
+    """The unset CONFIG_ option guarding `target` in these Makefile lines; True when listed but
+    every guard is set (look further up), False when not listed at all."""
+    seen = seen or set()
+    if target in seen:
+        return False
+    seen.add(target)
+    listed = False
+    for line in lines:
+        m = _ASSIGN.match(line)
+        if not m or target not in m.group(4).split():
+            continue
+        listed = True
+        var, opt = m.group(1), m.group(3)
+        if opt and unset(opt):
+            return opt
+        if var not in ("obj", "lib", "subdir", "core", "libs", "drivers"):
+            # part of a composite object `var.o`: what guards that one?
+            up = _find_listing(lines, f"{var}.o", config, unset, seen)
+            if isinstance(up, str):
+                return up
+    return listed

@@ -1,0 +1,246 @@
+"""Unit tests of the per-patch checks on recorded tool output (no build, no tree).
+
+Fixtures in tests/fixtures/checks/: checkpatch-bad.{patch,txt} is a real
+run of 6.12's scripts/checkpatch.pl --strict --show-types on a deliberately
+badly styled patch; the *.log files are real kbuild logs (W=1, sparse with
+-fdiagnostic-prefix, a failed build) recorded by the checks themselves.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.checks import checkpatch, diag
+from harness.checks.compare import added_lines, key, mark_new, normalise
+from harness.checks.funcs import FunctionIndex, definitions
+from harness.checks.model import (CheckName, CheckResult, Finding, PatchChecks, SeriesChecks, Severity,
+                                  Status, Unchecked)
+from harness.checks.objects import BuildIndex, choose_includers, not_built_reason, plan
+from harness.core.errors import InputError
+
+FIX = Path(__file__).resolve().parent / "fixtures" / "checks"
+
+
+# -- checkpatch ----------------------------------------------------------------
+
+def test_checkpatch_output_parses_with_types_and_places():
+    findings, totals = checkpatch.parse((FIX / "checkpatch-bad.txt").read_text())
+    assert (totals.errors, totals.warnings, totals.checks) == (7, 7, 1)
+    by_type = {}
+    for f in findings:
+        by_type.setdefault(f.kind, []).append(f)
+    brace = by_type["OPEN_BRACE"][0]
+    assert (brace.severity, brace.file, brace.line) == (Severity.ERROR, "drivers/dma-buf/sw_sync.c", 94)
+    assert brace.message == "open brace '{' following function definitions go on the next line"
+    assert len(by_type["SPACING"]) == 4
+    # commit-message findings have no file; a message-level finding has no place at all
+    assert by_type["COMMIT_LOG_LONG_LINE"][0].file is None
+    assert by_type["MISSING_SIGN_OFF"][0].file is None and by_type["MISSING_SIGN_OFF"][0].line is None
+    assert by_type["COMPARISON_TO_NULL"][0].severity is Severity.CHECK
+    assert all(f.check is CheckName.CHECKPATCH and f.new for f in findings)
+
+
+def test_checkpatch_verdict_fails_on_errors_and_warnings_not_on_checks():
+    res = checkpatch.result_from_output((FIX / "checkpatch-bad.txt").read_text(), 1)
+    assert res.status is Status.FAILED and res.reason == "7 errors, 7 warnings, 1 checks"
+    only_check = ("CHECK:COMPARISON_TO_NULL: Comparison to NULL could be written \"!fence\"\n"
+                  "#22: FILE: drivers/dma-buf/sw_sync.c:96:\n+\tif (fence == NULL)\n\n"
+                  "total: 0 errors, 0 warnings, 1 checks, 14 lines checked\n")
+    res = checkpatch.result_from_output(only_check, 0)
+    assert res.status is Status.PASSED and len(res.findings) == 1
+
+
+def test_checkpatch_output_that_does_not_add_up_is_not_a_pass():
+    # a format this parser misses (here: a block without its level line) must not look clean
+    broken = "total: 1 errors, 0 warnings, 0 checks, 3 lines checked\n"
+    res = checkpatch.result_from_output(broken, 1)
+    assert res.status is Status.NOT_RUN and "parsed 0/0/0" in res.reason
+    res = checkpatch.result_from_output("Can't locate Foo.pm in @INC\n", 2, "Can't locate Foo.pm in @INC")
+    assert res.status is Status.NOT_RUN and "Foo.pm" in res.reason
+
+
+def test_tree_without_checkpatch_says_so(tmp_path):
+    patch = FIX / "series-sparse" / "0001-dma-buf-sw_sync-add-dma_fence_is_sync_pt.patch"
+    res = checkpatch.check_patch(tmp_path, patch)
+    assert res.status is Status.NOT_RUN
+    assert res.reason == "the tree has no scripts/checkpatch.pl: checkpatch cannot run"
+
+
+# -- enclosing functions ---------------------------------------------------------
+
+SOURCE = """\
+// SPDX-License-Identifier: GPL-2.0
+#include <linux/dma-fence.h>
+#define TWO_LINES(x) { \\
+	x; }
+
+static const struct dma_fence_ops foo_ops = {
+	.get_driver_name = "{",
+};
+
+/* a comment with a { brace */
+static int __init
+foo(struct dma_fence *fence) __must_hold(&fence->lock)
+{
+	if (fence) {
+		return 1;
+	}
+	return 0;
+}
+EXPORT_SYMBOL(foo);
+
+struct bar {
+	int x;
+};
+
+__printf(1, 2) void baz(const char *f, ...)
+{
+	char c = '}';
+}
+"""
+
+
+def test_definitions_name_functions_initialisers_and_types():
+    defs = [(d.name, d.start, d.end) for d in definitions(SOURCE)]
+    assert defs == [("foo_ops", 6, 8), ("foo", 11, 18), ("struct bar", 21, 23), ("baz", 25, 28)]
+    idx = FunctionIndex(SOURCE)
+    assert idx.at(15) == "foo" and idx.at(12) == "foo"        # the head belongs to the function
+    assert idx.at(7) == "foo_ops" and idx.at(27) == "baz"
+    assert idx.at(19) is None and idx.at(2) is None
+
+
+def test_definitions_of_the_real_sw_sync():
+    text = (FIX / "sw_sync-rcu-ops.c").read_text()
+    idx = FunctionIndex(text)
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if "rcu_access_pointer(fence->ops)" in l)
+    assert idx.at(line) == "dma_fence_to_sync_pt"
+    names = [d.name for d in definitions(text)]
+    assert "timeline_fence_ops" in names and "sw_sync_ioctl" in names and "sw_sync_debugfs_fops" in names
+
+
+# -- old vs new --------------------------------------------------------------------
+
+def _f(file, line, msg, func="f", check=CheckName.SPARSE):
+    return Finding(check=check, file=file, line=line, message=msg, function=func)
+
+
+def test_matching_ignores_lines_and_numbers_but_not_quoted_names():
+    assert normalise("frame size of 1104 bytes is larger than 1024 bytes") == \
+        normalise("frame size of  1096 bytes is larger than 1024 bytes")
+    assert normalise("symbol 'foo1' was not declared") != normalise("symbol 'foo2' was not declared")
+    old = [_f("a.c", 10, "incompatible types in comparison expression (different address spaces)")]
+    shifted = [_f("a.c", 25, "incompatible types in comparison expression (different address spaces)")]
+    marked, fixed = mark_new(shifted, old)
+    assert [f.new for f in marked] == [False] and fixed == []
+    # same message in another function is new
+    marked, fixed = mark_new([_f("a.c", 25, old[0].message, func="g")], old)
+    assert [f.new for f in marked] == [True] and [f.function for f in fixed] == ["f"]
+
+
+def test_a_third_copy_is_new_and_lands_on_the_added_line():
+    msg = "cast removes address space '__rcu' of expression"
+    old = [_f("a.c", 10, msg), _f("a.c", 20, msg)]
+    cur = [_f("a.c", 12, msg), _f("a.c", 14, msg), _f("a.c", 22, msg)]
+    marked, _ = mark_new(cur, old, {"a.c": {14}})
+    assert [(f.line, f.new) for f in marked] == [(12, False), (14, True), (22, False)]
+
+
+def test_added_lines_from_a_real_patch():
+    patch = (FIX / "series-sparse" / "0002-dma-buf-sw_sync-compare-the-fence-ops-directly.patch").read_text()
+    assert added_lines(patch) == {"drivers/dma-buf/sw_sync.c": {87, 91}}
+
+
+def test_key_covers_check_file_function_message():
+    a = _f("a.c", 1, "x")
+    assert key(a) != key(_f("b.c", 1, "x")) and key(a) != key(_f("a.c", 1, "x", check=CheckName.WARNINGS))
+
+
+# -- model -------------------------------------------------------------------------
+
+def test_check_names_parse_and_reject_unknown():
+    assert CheckName.parse(["sparse", "build"]) == (CheckName.BUILD, CheckName.SPARSE)
+    with pytest.raises(InputError, match="unknown check 'runtime'"):
+        CheckName.parse(["runtime"])
+
+
+def test_series_round_trips_through_json():
+    f = _f("a.c", 3, "msg\nexpected x\ngot y")
+    r = CheckResult(CheckName.SPARSE, Status.PARTIAL, reason="r", findings=[f],
+                    unchecked=[Unchecked("b.c", "not built in this config (CONFIG_X is not set)")])
+    s = SeriesChecks("abc", "debug", (CheckName.SPARSE,),
+                     patches=[PatchChecks(1, "p.patch", "subj", "def", ["a.c"], {CheckName.SPARSE: r})])
+    again = SeriesChecks.from_json(s.to_json())
+    assert again.to_json() == s.to_json()
+    assert again.patches[0].result("sparse").findings[0] == f
+    assert f.render().startswith(">> a.c:3: warning: msg (in f)\n      expected x")
+
+
+# -- objects -------------------------------------------------------------------------
+
+def test_build_index_from_cmd_files(tmp_path):
+    src = tmp_path / "src"
+    obj = tmp_path / "obj"
+    (obj / "drivers/dma-buf").mkdir(parents=True)
+    (obj / "drivers/gpu/drm/amd/amdkfd").mkdir(parents=True)
+    (obj / "drivers/dma-buf/.sw_sync.o.cmd").write_text(
+        f"savedcmd_drivers/dma-buf/sw_sync.o := gcc ...\n\n"
+        f"source_drivers/dma-buf/sw_sync.o := {src}/drivers/dma-buf/sw_sync.c\n\n"
+        f"deps_drivers/dma-buf/sw_sync.o := \\\n    $(wildcard include/config/X) \\\n"
+        f"  {src}/include/linux/dma-fence.h \\\n  include/generated/autoconf.h \\\n\n"
+        f"drivers/dma-buf/sw_sync.o: $(deps_drivers/dma-buf/sw_sync.o)\n")
+    (obj / "drivers/gpu/drm/amd/amdkfd/.kfd_svm.o.cmd").write_text(
+        f"savedcmd_drivers/gpu/drm/amd/amdgpu/../amdkfd/kfd_svm.o := gcc\n"
+        f"source_drivers/gpu/drm/amd/amdgpu/../amdkfd/kfd_svm.o := "
+        f"{src}/drivers/gpu/drm/amd/amdgpu/../amdkfd/kfd_svm.c\n"
+        f"deps_drivers/gpu/drm/amd/amdgpu/../amdkfd/kfd_svm.o := \\\n  {src}/include/linux/dma-fence.h \\\n\n")
+    idx = BuildIndex.scan(obj, src)
+    assert idx.objects_of["drivers/dma-buf/sw_sync.c"] == ["drivers/dma-buf/sw_sync.o"]
+    # the make target keeps kbuild's spelling
+    assert idx.objects_of["drivers/gpu/drm/amd/amdkfd/kfd_svm.c"] == \
+        ["drivers/gpu/drm/amd/amdgpu/../amdkfd/kfd_svm.o"]
+    assert idx.includers["include/linux/dma-fence.h"] == {
+        "drivers/dma-buf/sw_sync.o", "drivers/gpu/drm/amd/amdgpu/../amdkfd/kfd_svm.o"}
+
+
+def test_plan_reports_what_is_not_built_and_bounds_header_includers():
+    idx = BuildIndex()
+    for i, s in enumerate(["drivers/dma-buf/dma-fence.c", "drivers/dma-buf/sw_sync.c", "mm/a.c", "mm/b.c",
+                           "kernel/c.c"]):
+        o = s[:-2] + ".o"
+        idx.source_of[o] = s
+        idx.objects_of[s] = [o]
+        idx.includers.setdefault("include/linux/dma-fence.h", set()).add(o)
+    p = plan(["include/linux/dma-fence.h", "drivers/gpu/x.c", "include/linux/unused.h", "Makefile"], idx,
+             {"drivers/dma-buf/sw_sync.c"}, exists=lambda f: True,
+             not_built_reason=lambda f: "not built in this config (CONFIG_X is not set)", header_includers=2)
+    assert p.objects[0] == "drivers/dma-buf/sw_sync.o"          # the series' own includer first
+    assert p.objects[1] == "drivers/dma-buf/dma-fence.o"        # then the header's namesake
+    assert len(p.objects) == 3
+    assert p.unchecked == [Unchecked("drivers/gpu/x.c", "not built in this config (CONFIG_X is not set)"),
+                           Unchecked("include/linux/unused.h", "no object of this config includes it")]
+    assert p.not_c == ["Makefile"]
+    assert "included by 5 object(s)" in p.notes[0]
+
+
+def test_not_built_reason_follows_the_makefiles():
+    files = {
+        "drivers/gpu/drm/amd/amdgpu/Makefile":
+            "amdgpu-y := amdgpu_drv.o \\\n\tamdgpu_job.o\nobj-$(CONFIG_DRM_AMDGPU)+= amdgpu.o\n",
+        "drivers/gpu/drm/Makefile": "obj-$(CONFIG_DRM)\t+= drm.o\nobj-$(CONFIG_DRM_AMDGPU)+= amd/amdgpu/\n",
+        "drivers/dma-buf/Makefile": "obj-y := dma-buf.o\nobj-$(CONFIG_SW_SYNC) += sw_sync.o\n",
+    }
+    read = files.get
+    assert not_built_reason("drivers/gpu/drm/amd/amdgpu/amdgpu_job.c", read, {"CONFIG_DRM": "y"}) == \
+        "not built in this config (CONFIG_DRM_AMDGPU is not set)"
+    assert not_built_reason("drivers/dma-buf/sw_sync.c", read, {}) == \
+        "not built in this config (CONFIG_SW_SYNC is not set)"
+    assert "no object of the build" in not_built_reason("drivers/dma-buf/nothing.c", read, {})
+
+
+def test_choose_includers_note_names_the_choice():
+    idx = BuildIndex(source_of={"a/x.o": "a/x.c", "b/y.o": "b/y.c"})
+    objs, note = choose_includers("include/h.h", {"a/x.o", "b/y.o"}, idx, {"b/y.c"}, 0)
+    assert objs == ["b/y.o"] and note == "include/h.h: included by 2 object(s) of this config; compiled 1: " \
+                                         "1 the series touches"
