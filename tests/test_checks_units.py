@@ -244,3 +244,87 @@ def test_choose_includers_note_names_the_choice():
     objs, note = choose_includers("include/h.h", {"a/x.o", "b/y.o"}, idx, {"b/y.c"}, 0)
     assert objs == ["b/y.o"] and note == "include/h.h: included by 2 object(s) of this config; compiled 1: " \
                                          "1 the series touches"
+
+
+def test_series_text_marks_new_ones_and_says_what_was_not_checked():
+    from harness.checks.render import series_text
+    new = _f("drivers/dma-buf/sw_sync.c", 91, "incompatible types in comparison expression (different "
+             "address spaces):\nstruct dma_fence_ops const [noderef] __rcu *\nstruct dma_fence_ops const *",
+             func="dma_fence_is_sync_pt")
+    old = Finding(CheckName.SPARSE, "include/linux/x.h", 3, "old one", new=False)
+    r = CheckResult(CheckName.SPARSE, Status.FAILED, reason="1 new", findings=[new, old],
+                    unchecked=[Unchecked("drivers/gpu/drm/amd/amdgpu/amdgpu_job.c",
+                                         "not built in this config (CONFIG_DRM_AMDGPU is not set)")])
+    nr = CheckResult(CheckName.CHECKPATCH, Status.NOT_RUN, reason="the tree has no scripts/checkpatch.pl")
+    s = SeriesChecks("0123456789abcdef", "debug", (CheckName.SPARSE, CheckName.CHECKPATCH), patches=[
+        PatchChecks(2, "2.patch", "dma-buf/sw_sync: compare the fence ops directly", "c",
+                    results={CheckName.SPARSE: r, CheckName.CHECKPATCH: nr})])
+    text = series_text(s)
+    assert "[2/1] dma-buf/sw_sync: compare the fence ops directly" in text
+    assert "    >> drivers/dma-buf/sw_sync.c:91: warning: incompatible types in comparison expression" in text
+    assert "          struct dma_fence_ops const [noderef] __rcu *" in text
+    assert "       include/linux/x.h:3: warning: old one" in text
+    assert "not checked: drivers/gpu/drm/amd/amdgpu/amdgpu_job.c: not built in this config" in text
+    assert "checkpatch: not-run: the tree has no scripts/checkpatch.pl" in text
+
+
+# -- kbuild logs (recorded by the checks, paths shortened to /CHECKS) ---------------------
+
+PATHS = diag.PathMap({"/CHECKS/src": "", "/CHECKS/obj": "", "/CHECKS/obj-single": ""})
+
+
+def test_sparse_log_with_diagnostic_prefix_and_continuations():
+    (d,) = diag.parse((FIX / "logs" / "sparse-rcu-compare.log").read_text(), PATHS)
+    assert (d.tool, d.file, d.line, d.column, d.object) == ("sparse", "drivers/dma-buf/sw_sync.c", 91, 27,
+                                                             "drivers/dma-buf/sw_sync.o")
+    assert d.message.splitlines() == [
+        "incompatible types in comparison expression (different address spaces):",
+        "struct dma_fence_ops const [noderef] __rcu *", "struct dma_fence_ops const *"]
+    assert diag.parse((FIX / "logs" / "sparse-rcu-compare.log").read_text(), PATHS, tool="gcc") == []
+
+
+def test_w1_log_gives_flag_and_gcc_function_and_ascii_quotes():
+    (d,) = diag.parse((FIX / "logs" / "w1-set-but-not-used.log").read_text(), PATHS)
+    assert (d.tool, d.file, d.line, d.severity, d.flag, d.function) == (
+        "gcc", "drivers/dma-buf/sw_sync.c", 234, "warning", "-Wunused-but-set-variable", "sync_timeline_signal")
+    assert d.message == "variable 'last_seqno' set but not used"
+
+
+def test_recorded_w1_logs_match_across_the_line_shift():
+    """patch 2 of series-w1 moves the warning by 8 lines: the same finding, not a new one."""
+    from harness.checks.findings import Functions, for_objects, from_diagnostics
+    logs = [(FIX / "logs" / n).read_text() for n in ("w1-set-but-not-used.log", "w1-set-but-not-used-moved.log")]
+    objs = ["drivers/dma-buf/sw_sync.o"]
+    no_source = Functions(lambda f: None)      # gcc's own "In function" is the fallback
+    before, after = (from_diagnostics(for_objects(diag.parse(t, PATHS), objs), CheckName.WARNINGS, no_source)
+                     for t in logs)
+    marked, fixed = mark_new(after, before)
+    assert [(f.line, f.new) for f in marked] == [(242, False)] and fixed == []
+    # and against an empty baseline it is new
+    assert [f.new for f in mark_new(before, [])[0]] == [True]
+
+
+def test_build_errors_of_a_failed_build():
+    from harness.checks.findings import Functions, build_errors
+    text = (FIX / "logs" / "build-implicit-declaration.log").read_text()
+    errs = build_errors(text, PATHS, Functions(lambda f: None))
+    first = errs[0]
+    assert (first.file, first.line, first.kind, first.function) == (
+        "drivers/dma-buf/sw_sync.c", 91, "-Werror=implicit-function-declaration", "dma_fence_is_sync_pt")
+    assert first.message == "implicit declaration of function 'dma_fence_ops_is'; did you mean 'dma_fence_wait'?"
+    # make's own "*** Error" lines add nothing once the compiler said why
+    assert all(not f.message.startswith("make") for f in errs)
+
+
+def test_build_errors_keep_linker_and_modpost_lines():
+    from harness.checks.findings import Functions, build_errors
+    text = ("  LD      vmlinux.o\n"
+            "ld: vmlinux.o: in function `dma_fence_is_sync_pt':\n"
+            "/CHECKS/src/drivers/dma-buf/sw_sync.c:91: undefined reference to `dma_fence_ops_is'\n"
+            "ERROR: modpost: \"dma_fence_ops_is\" [drivers/dma-buf/dmabuf_selftests.ko] undefined!\n"
+            "make[2]: *** [/CHECKS/src/scripts/Makefile.vmlinux:34: vmlinux] Error 1\n")
+    errs = build_errors(text, PATHS, Functions(lambda f: None))
+    msgs = [f.message for f in errs]
+    assert "drivers/dma-buf/sw_sync.c:91: undefined reference to `dma_fence_ops_is'" in msgs
+    assert any(m.startswith("ERROR: modpost: \"dma_fence_ops_is\"") for m in msgs)
+    assert all(f.kind == "link" for f in errs if "undefined" in f.message)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 _QUIET = re.compile(r"^  (CC|CC \[M\]|CHECK|AS|AS \[M\])\s+(\S+)\s*$")
 # file:line[:col]: [sparse: ]severity: message
 _DIAG = re.compile(r"^(?P<file>[^:\s][^:]*?):(?P<line>\d+):(?:(?P<col>\d+):)?\s+"
-                   r"(?P<sparse>sparse:\s+)?(?:(?P<sev>warning|error|fatal error|note):\s+)?(?P<msg>.*)$")
+                   r"(?P<sparse>sparse: )?(?:(?P<sev>warning|error|fatal error|note):\s+)?(?P<msg>.*)$")
 _IN_FUNC = re.compile(r"^(?P<file>[^:\s][^:]*?): In (?:member )?function [‘'](?P<func>[^’']+)[’']:$")
 _TOP_LEVEL = re.compile(r"^(?P<file>[^:\s][^:]*?): At top level:$")
 _FLAG = re.compile(r"\s+\[(-W[^\]]+|enabled by default)\]$")
@@ -69,6 +69,12 @@ class PathMap:
         return "/".join(parts)
 
 
+def _ascii_quotes(text: str) -> str:
+    # kbuild unexports LC_ALL, so gcc quotes with ‘’ under a UTF-8 LANG and
+    # with '' otherwise: one spelling, whatever the caller's locale
+    return text.replace("\u2018", "'").replace("\u2019", "'")
+
+
 def parse(text: str, paths: PathMap, tool: str | None = None) -> list[Diagnostic]:
     """Every warning/error of a kbuild log; `tool` keeps only "gcc" or "sparse" ones.
 
@@ -81,7 +87,7 @@ def parse(text: str, paths: PathMap, tool: str | None = None) -> list[Diagnostic
     obj: str | None = None
     func: dict[str, str | None] = {}     # file -> gcc's current "In function"
     last: Diagnostic | None = None
-    for raw in text.splitlines():
+    for raw in _ascii_quotes(text).splitlines():
         line = raw.rstrip()
         m = _QUIET.match(line)
         if m:
@@ -111,10 +117,10 @@ def parse(text: str, paths: PathMap, tool: str | None = None) -> list[Diagnostic
         col = int(m.group("col")) if m.group("col") else None
         sev, msg = m.group("sev"), m.group("msg")
         if sev is None or sev == "note":
-            # sparse continuation: same position, indented text ("   expected ...")
-            if (is_sparse and last is not None and last.tool == "sparse" and last.file == file
-                    and last.line == lno and sev is None and msg[:1].isspace() or
-                    is_sparse and last is not None and sev is None and msg.startswith(("    ",))):
+            # sparse's continuation: its position again, then indented text
+            # ("   expected struct x [noderef] __rcu *"); gcc's notes are dropped
+            if (is_sparse and sev is None and msg[:1].isspace() and last is not None
+                    and last.tool == "sparse" and (last.file, last.line) == (file, lno)):
                 last = replace(last, message=last.message + "\n" + msg.strip())
                 out[-1] = last
             continue

@@ -128,7 +128,13 @@ def check_series(source_repo: Path, base_commit: str, patches: Sequence[Path], p
                     series.patches[k - 1].results[CheckName.CHECKPATCH] = _checkpatch(
                         area, patches[k - 1], commits[k], logdirs[k] / "checkpatch.txt")
 
-        if wanted & {CheckName.BUILD, CheckName.WARNINGS, CheckName.SPARSE}:
+        have_sparse = shutil.which(SPARSE) is not None
+        if CheckName.SPARSE in wanted and not have_sparse:
+            series.notes.append("sparse is not installed: the sparse check did not run")
+            for pc in series.patches:
+                pc.results[CheckName.SPARSE] = CheckResult(CheckName.SPARSE, Status.NOT_RUN,
+                                                           reason="sparse is not installed")
+        if set(wanted) & {CheckName.BUILD, CheckName.WARNINGS} or (CheckName.SPARSE in wanted and have_sparse):
             _compile_checks(area, commits, touched, added, series, logdirs, profile, cache, guest_root,
                             jobs, header_includers, timer, say)
     return series
@@ -173,8 +179,6 @@ def _compile_checks(area, commits, touched, added, series: SeriesChecks, logdirs
     prefixes = [Prefix(c) for c in commits]
     functions = [Functions(lambda f, c=c: area.show(c, f)) for c in commits]
     have_sparse = shutil.which(SPARSE) is not None
-    if CheckName.SPARSE in wanted and not have_sparse:
-        series.notes.append("sparse is not installed: the sparse check did not run")
     if guest_root is None and CheckName.BUILD in wanted:
         series.notes.append("no guest modules given: the build check covers the kernel only")
 
@@ -243,14 +247,10 @@ def _compile_checks(area, commits, touched, added, series: SeriesChecks, logdirs
                 pc.results[CheckName.WARNINGS] = _compare(
                     CheckName.WARNINGS, plans[k], prefixes[k].w1, prefixes[k - 1].w1,
                     functions[k], functions[k - 1], added[k], k)
-            if CheckName.SPARSE in wanted:
-                if not have_sparse:
-                    pc.results[CheckName.SPARSE] = CheckResult(CheckName.SPARSE, Status.NOT_RUN,
-                                                               reason="sparse is not installed")
-                else:
-                    pc.results[CheckName.SPARSE] = _compare(
-                        CheckName.SPARSE, plans[k], prefixes[k].sparse, prefixes[k - 1].sparse,
-                        functions[k], functions[k - 1], added[k], k)
+            if CheckName.SPARSE in wanted and have_sparse:
+                pc.results[CheckName.SPARSE] = _compare(
+                    CheckName.SPARSE, plans[k], prefixes[k].sparse, prefixes[k - 1].sparse,
+                    functions[k], functions[k - 1], added[k], k)
 
 
 def _full_build(kb: Kbuild, pre: Prefix, logdir: Path, guest_root, area: ChecksArea, paths, functions) -> None:
@@ -274,11 +274,11 @@ def _full_build(kb: Kbuild, pre: Prefix, logdir: Path, guest_root, area: ChecksA
 def _compile_run(tool: str, text: str, objs: list[str], paths: diag.PathMap, log: str, verb: str) -> CompileRun:
     cr = CompileRun(tool=tool, log=log)
     cr.diags = diag.parse(text, paths, tool=tool)
-    quiet = re.compile(rf"^  {verb}\s+(\S+)\s*$")
+    quiet = re.compile(rf"^  (?:{verb})\s+(?P<path>\S+)\s*$")
     for line in text.splitlines():
         m = quiet.match(line)
         if m:
-            target = paths(m.group(m.lastindex))
+            target = paths(m.group("path"))
             cr.ran.add(os.path.normpath(re.sub(r"\.c$", ".o", target)))
         m = _NO_RULE.search(line)
         if m:
