@@ -15,6 +15,7 @@ Uses HARNESS_CACHE (default ~/.cache/harness).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from harness.checks import ALL_CHECKS, check_series  # noqa: E402
+from harness.checks.render import series_text  # noqa: E402
 from harness.core.config import cache_root, load_config  # noqa: E402
 from harness.intake.patches import apply_variant, read_series  # noqa: E402
 from harness.intake.source import prepare_source  # noqa: E402
@@ -38,6 +40,7 @@ def main() -> int:
     ap.add_argument("--warmup", action="store_true", help="run the checks once before measuring")
     ap.add_argument("--checks", default=",".join(c.value for c in ALL_CHECKS))
     ap.add_argument("-j", "--jobs", type=int, default=None)
+    ap.add_argument("--workdir", type=Path, default=None, help="keep the logs here (default: a temp dir)")
     args = ap.parse_args()
     cfg = load_config(ROOT / "configs" / "harness.yaml")
     profile = cfg.profile(args.profile)
@@ -57,10 +60,14 @@ def main() -> int:
         return res, time.monotonic() - t0
 
     with tempfile.TemporaryDirectory(prefix="bench-checks-") as tmp:
+        top = args.workdir or Path(tmp)
         if args.warmup:
-            _, tw = once(Path(tmp) / "warmup")
+            _, tw = once(top / "warmup")
             print(f"warm-up run:            {tw:7.1f} s")
-        res, total = once(Path(tmp) / "run")
+        res, total = once(top / "run")
+        if args.workdir:
+            (top / "run" / "checks.txt").write_text(series_text(res))
+            (top / "run" / "checks.json").write_text(json.dumps(res.to_json(), indent=1))
     print(f"series {args.series}: {len(patches)} patches on {base[:12]}, profile {profile.name}, "
           f"checks {','.join(checks)}")
     for phase in PHASES:

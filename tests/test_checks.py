@@ -101,7 +101,7 @@ def test_unbuilt_file_is_reported_not_passed(cfg, source_tree, tmp_path):
     sparse = p4.result("sparse")
     assert sparse.status is Status.PARTIAL, sparse.summary()
     reasons = {u.file: u.reason for u in sparse.unchecked}
-    assert reasons["drivers/gpu/drm/amd/amdgpu/amdgpu_job.c"] == \
+    assert reasons["drivers/gpu/drm/amd/amdgpu/amdgpu_fence.c"] == \
         "not built in this config (CONFIG_DRM_AMDGPU is not set)"
     assert "drivers/dma-buf/dma-fence.o" in sparse.checked
 

@@ -32,66 +32,100 @@ from harness.checks.model import Unchecked
 DEFAULT_HEADER_INCLUDERS = 3
 
 
-_SAVEDCMD = re.compile(r"^(?:saved)?cmd_(\S+\.o) :=")
+# what a .o.cmd file says, read as bytes with C-level regexes: the objdir of a
+# small config holds ~70 MB of them and the index is refreshed at every prefix
+_SAVEDCMD = re.compile(rb"^(?:saved)?cmd_(\S+\.o) :=", re.M)
+_SOURCE = re.compile(rb"^source_\S+ := (\S+)", re.M)
+_DEP = re.compile(rb"^  ([^\s$\\][^\s\\]*)", re.M)
 
 
 @dataclass
 class BuildIndex:
-    """From an objdir's `.o.cmd` files: object -> source, and file -> objects including it."""
+    """From an objdir's `.o.cmd` files: object -> source, and file -> objects including it.
+
+    `refresh()` re-reads only the .cmd files that changed since the last
+    call (a full read takes seconds, a build at one prefix rewrites dozens).
+    """
     source_of: dict[str, str] = field(default_factory=dict)      # obj -> source file (tree-relative)
     objects_of: dict[str, list[str]] = field(default_factory=dict)   # source -> objs compiled from it
     includers: dict[str, set[str]] = field(default_factory=dict)     # file -> objs that read it
+    objdir: Path | None = None
+    srctree: Path | None = None
+    _seen: dict[str, tuple[int, str, str, list[str]]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def scan(cls, objdir: Path, srctree: Path) -> "BuildIndex":
-        idx = cls()
-        prefix = str(Path(srctree)) + "/"
-        objdir = Path(objdir)
+        return cls(objdir=Path(objdir), srctree=Path(srctree)).refresh()
+
+    def refresh(self) -> "BuildIndex":
+        objdir = self.objdir
+        prefix = (str(self.srctree) + "/").encode()
+        present = set()
+        names: dict[bytes, str] = {}
         for dirpath, dirnames, filenames in os.walk(objdir):
             # generated trees with no kernel objects of interest
-            dirnames[:] = [d for d in dirnames if not (dirpath == str(objdir) and d in ("usr", "tools"))]
+            if dirpath == str(objdir):
+                dirnames[:] = [d for d in dirnames if d not in ("usr", "tools")]
             for fn in filenames:
                 if not (fn.startswith(".") and fn.endswith(".o.cmd")):
                     continue
-                obj_rel = os.path.relpath(os.path.join(dirpath, fn[1:-4]), objdir)
+                path = os.path.join(dirpath, fn)
+                present.add(path)
                 try:
-                    text = Path(dirpath, fn).read_text(errors="replace")
+                    mtime = os.stat(path).st_mtime_ns
+                    old = self._seen.get(path)
+                    if old and old[0] == mtime:
+                        continue
+                    with open(path, "rb") as f:
+                        text = f.read()
                 except OSError:
                     continue
-                idx._add(obj_rel, text, prefix)
-        return idx
+                if old:
+                    self._drop(old)
+                entry = self._parse(path, mtime, text, prefix, names)
+                if entry:
+                    self._seen[path] = entry
+                    self._insert(entry)
+                else:
+                    self._seen.pop(path, None)
+        for path in [p for p in self._seen if p not in present]:
+            self._drop(self._seen.pop(path))
+        return self
 
-    def _add(self, obj: str, text: str, prefix: str) -> None:
-        src = None
-        in_deps = False
+    def _parse(self, path: str, mtime: int, text: bytes, prefix: bytes, names: dict):
+        src = _SOURCE.search(text)
+        if not src:
+            return None          # a link step (composite object), not a compile
+        saved = _SAVEDCMD.search(text)
+        # the target as make knows it ("amdgpu/../amdkfd/x.o"), which the location
+        # of the .cmd file (normalised by the file system) is not
+        obj = saved.group(1).decode() if saved else os.path.relpath(
+            os.path.join(os.path.dirname(path), os.path.basename(path)[1:-4]), self.objdir)
         deps = []
-        for line in text.splitlines():
-            m = _SAVEDCMD.match(line)
-            if m:
-                # the target as make knows it ("amdgpu/../amdkfd/x.o"), which the
-                # location of the .cmd file (normalised by the file system) is not
-                obj = m.group(1)
-                continue
-            if line.startswith("source_"):
-                src = line.split(":=", 1)[1].strip()
-                continue
-            if line.startswith("deps_"):
-                in_deps = True
-                continue
-            if in_deps:
-                if not line.startswith(" "):
-                    in_deps = False
-                    continue
-                item = line.strip().rstrip("\\").strip()
-                if item and not item.startswith("$("):
-                    deps.append(item)
-        if src is None:
-            return       # a link step (composite object), not a compile
-        src = _rel(src, prefix)
+        for d in _DEP.findall(text):
+            name = names.get(d)
+            if name is None:
+                name = names[d] = _rel(d.decode(errors="replace"), prefix.decode())
+            deps.append(name)
+        return (mtime, obj, _rel(src.group(1).decode(errors="replace"), prefix.decode()), deps)
+
+    def _insert(self, entry) -> None:
+        _, obj, src, deps = entry
         self.source_of[obj] = src
         self.objects_of.setdefault(src, []).append(obj)
         for d in deps:
-            self.includers.setdefault(_rel(d, prefix), set()).add(obj)
+            self.includers.setdefault(d, set()).add(obj)
+
+    def _drop(self, entry) -> None:
+        _, obj, src, deps = entry
+        self.source_of.pop(obj, None)
+        objs = self.objects_of.get(src, [])
+        if obj in objs:
+            objs.remove(obj)
+        if not objs:
+            self.objects_of.pop(src, None)
+        for d in deps:
+            self.includers.get(d, set()).discard(obj)
 
 
 def _rel(path: str, prefix: str) -> str:

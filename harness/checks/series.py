@@ -23,6 +23,7 @@ import re
 import shutil
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
@@ -121,12 +122,23 @@ def check_series(source_repo: Path, base_commit: str, patches: Sequence[Path], p
                                                   commit=commits[k], files=[c.path for c in changes]))
         logdirs = [workdir / "00-base"] + [workdir / f"{k:02d}-{_stem(patches[k - 1])}" for k in range(1, n + 1)]
 
-        if CheckName.CHECKPATCH in wanted:
-            with timer("checkpatch"):
-                area.checkout(commits[0])     # the base's own script, spelling list, ...
-                for k in range(1, n + 1):
-                    series.patches[k - 1].results[CheckName.CHECKPATCH] = _checkpatch(
-                        area, patches[k - 1], commits[k], logdirs[k] / "checkpatch.txt")
+        # checkpatch runs with the base's own script, spelling list, ...: the work
+        # tree stays at the base until it is done (meanwhile prefix 0 compiles)
+        area.checkout(commits[0])
+        pool = ThreadPoolExecutor(max_workers=2) if CheckName.CHECKPATCH in wanted else None
+        t_cp = time.monotonic()
+        ends: list[float] = []
+        pending = [pool.submit(_checkpatch, area, patches[k - 1], commits[k], logdirs[k] / "checkpatch.txt", ends)
+                   for k in range(1, n + 1)] if pool else []
+
+        def checkpatch_done() -> None:
+            if pool is None or not pending:
+                return
+            for k, fut in enumerate(pending, 1):
+                series.patches[k - 1].results[CheckName.CHECKPATCH] = fut.result()
+            pending.clear()
+            pool.shutdown()
+            series.timings["checkpatch"] = round(max(ends, default=t_cp) - t_cp, 2)
 
         have_sparse = shutil.which(SPARSE) is not None
         if CheckName.SPARSE in wanted and not have_sparse:
@@ -134,9 +146,14 @@ def check_series(source_repo: Path, base_commit: str, patches: Sequence[Path], p
             for pc in series.patches:
                 pc.results[CheckName.SPARSE] = CheckResult(CheckName.SPARSE, Status.NOT_RUN,
                                                            reason="sparse is not installed")
-        if set(wanted) & {CheckName.BUILD, CheckName.WARNINGS} or (CheckName.SPARSE in wanted and have_sparse):
-            _compile_checks(area, commits, touched, added, series, logdirs, profile, cache, guest_root,
-                            jobs, header_includers, timer, say)
+        try:
+            if set(wanted) & {CheckName.BUILD, CheckName.WARNINGS} or (CheckName.SPARSE in wanted and have_sparse):
+                _compile_checks(area, commits, touched, added, series, logdirs, profile, cache, guest_root,
+                                jobs, header_includers, timer, say, checkpatch_done)
+            checkpatch_done()
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
     return series
 
 
@@ -144,10 +161,11 @@ def _stem(p: Path) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", p.stem)[:60]
 
 
-def _checkpatch(area: ChecksArea, patch: Path, commit: str, log_path: Path) -> CheckResult:
+def _checkpatch(area: ChecksArea, patch: Path, commit: str, log_path: Path, ends: list[float]) -> CheckResult:
     res = checkpatch.check_patch(area.src, patch, log_path)
     fns = Functions(lambda f: area.show(commit, f))
     res.findings = [f if f.function else _with_function(f, fns) for f in res.findings]
+    ends.append(time.monotonic())
     return res
 
 
@@ -169,7 +187,7 @@ def _configure(area: ChecksArea, profile: Profile, kb: Kbuild, base: str) -> Non
 
 
 def _compile_checks(area, commits, touched, added, series: SeriesChecks, logdirs, profile, cache,
-                    guest_root, jobs, header_includers, timer, say) -> None:
+                    guest_root, jobs, header_includers, timer, say, leaving_base: Callable[[], None]) -> None:
     wanted = set(series.checks)
     n = len(commits) - 1
     kb = Kbuild(area.src, area.obj, area.obj_single, cache, jobs)
@@ -188,11 +206,15 @@ def _compile_checks(area, commits, touched, added, series: SeriesChecks, logdirs
     if not (area.obj / "vmlinux").is_file():
         say(f"checks: first build of the checks objdir {area.obj} (cold: minutes)")
         with timer("build"):
-            _full_build(kb, prefixes[0], logdirs[0], guest_root, area, paths, functions[0])
+            _finish_build(kb.start_build(logdirs[0] / "build.log"), kb, prefixes[0], guest_root, area, paths,
+                          functions[0])
     with timer("prepare"):
         index = BuildIndex.scan(area.obj, area.src)
 
     plans: list[Plan | None] = [None] * (n + 1)
+    single = wanted & {CheckName.WARNINGS, CheckName.SPARSE}
+    if CheckName.SPARSE in single and not have_sparse:
+        single.discard(CheckName.SPARSE)
 
     def plan_for(k: int, at: int) -> Plan:
         config = parse_config((area.obj / ".config").read_text())
@@ -201,42 +223,65 @@ def _compile_checks(area, commits, touched, added, series: SeriesChecks, logdirs
                     not_built_reason=lambda f: not_built_reason(f, lambda p: area.show(commits[at], p), config),
                     header_includers=header_includers)
 
+    def compile_single(k: int, objs: list[str], suffix: str = "") -> None:
+        if not objs or not single:
+            return
+        kb.sync_single_config()
+        pre = prefixes[k]
+        if CheckName.WARNINGS in single:
+            say(f"checks: prefix {k}/{n}: W=1 on {len(objs)} object(s)")
+            with timer("warnings"):
+                run = kb.compile_w1(objs, logdirs[k] / f"w1{suffix}.log")
+                pre.w1 = _merge(pre.w1, _compile_run("gcc", run.text, objs, paths, str(run.log_path), r"CC( \[M\])?"))
+        if CheckName.SPARSE in single:
+            say(f"checks: prefix {k}/{n}: sparse on {len(objs)} object(s)")
+            with timer("sparse"):
+                run = kb.sparse(objs, logdirs[k] / f"sparse{suffix}.log", w1=CheckName.WARNINGS in wanted)
+                pre.sparse = _merge(pre.sparse, _compile_run("sparse", run.text, objs, paths, str(run.log_path),
+                                                             "CHECK"))
+
     for k in range(0, n + 1):
         pre = prefixes[k]
+        if k == 1:
+            leaving_base()
         area.checkout(commits[k])
-        if k >= 1 and CheckName.BUILD in wanted:
-            say(f"checks: prefix {k}/{n}: build")
-            with timer("build"):
-                _full_build(kb, pre, logdirs[k], guest_root, area, paths, functions[k])
-            if pre.built is False and k == 1 and prefixes[0].built is None:
-                # whose break is it? the base's own build answers once
-                say("checks: prefix 1 does not build: building the base to compare")
-                with timer("build"):
-                    area.checkout(commits[0])
-                    _full_build(kb, prefixes[0], logdirs[0], guest_root, area, paths, functions[0])
-                    area.checkout(commits[k])
-            with timer("prepare"):
-                index = BuildIndex.scan(area.obj, area.src)
+        # the objects of patch k and, as its baseline, of patch k+1, planned from the
+        # last build; the build of this prefix runs meanwhile (the two make share
+        # only the read-only source tree), and whatever it reveals is compiled after
         objs: list[str] = []
         if k >= 1:
-            plans[k] = plan_for(k, k)
-            objs += plans[k].objects
+            objs += plan_for(k, k).objects
         if k < n:
             objs += plan_for(k + 1, k).objects
         objs = list(dict.fromkeys(objs))
-        if not objs or not wanted & {CheckName.WARNINGS, CheckName.SPARSE}:
-            continue
-        kb.sync_single_config()
-        if CheckName.WARNINGS in wanted:
-            say(f"checks: prefix {k}/{n}: W=1 on {len(objs)} object(s)")
-            with timer("warnings"):
-                run = kb.compile_w1(objs, logdirs[k] / "w1.log")
-                pre.w1 = _compile_run("gcc", run.text, objs, paths, str(run.log_path), r"CC( \[M\])?")
-        if CheckName.SPARSE in wanted and have_sparse:
-            say(f"checks: prefix {k}/{n}: sparse on {len(objs)} object(s)")
-            with timer("sparse"):
-                run = kb.sparse(objs, logdirs[k] / "sparse.log", w1=CheckName.WARNINGS in wanted)
-                pre.sparse = _compile_run("sparse", run.text, objs, paths, str(run.log_path), "CHECK")
+        building = None
+        if k >= 1 and CheckName.BUILD in wanted:
+            say(f"checks: prefix {k}/{n}: build")
+            building = kb.start_build(logdirs[k] / "build.log")
+            t_build = time.monotonic()
+        try:
+            compile_single(k, objs)
+            if building is not None:
+                _finish_build(building, kb, pre, guest_root, area, paths, functions[k])
+                series.timings["build"] = round(series.timings.get("build", 0.0) + time.monotonic() - t_build, 2)
+        finally:
+            if building is not None:
+                building.kill()
+        if building is not None and pre.built is False and k == 1 and prefixes[0].built is None:
+            # whose break is it? the base's own build answers once
+            say("checks: prefix 1 does not build: building the base to compare")
+            with timer("build"):
+                area.checkout(commits[0])
+                _finish_build(kb.start_build(logdirs[0] / "build.log"), kb, prefixes[0], guest_root, area,
+                              paths, functions[0])
+                area.checkout(commits[k])
+        if building is not None:
+            with timer("prepare"):
+                index.refresh()
+        if k >= 1:
+            plans[k] = plan_for(k, k)
+            late = [o for o in plans[k].objects if o not in objs]
+            compile_single(k, late, suffix="-late")
 
     with timer("analysis"):
         for k in range(1, n + 1):
@@ -253,9 +298,17 @@ def _compile_checks(area, commits, touched, added, series: SeriesChecks, logdirs
                     functions[k], functions[k - 1], added[k], k)
 
 
-def _full_build(kb: Kbuild, pre: Prefix, logdir: Path, guest_root, area: ChecksArea, paths, functions) -> None:
-    log_path = logdir / "build.log"
-    run = kb.build(log_path)
+def _merge(a: CompileRun | None, b: CompileRun) -> CompileRun:
+    if a is None:
+        return b
+    ran = a.ran | b.ran
+    return CompileRun(tool=a.tool, diags=a.diags + b.diags, ran=ran,
+                      why_not={o: r for o, r in {**a.why_not, **b.why_not}.items() if o not in ran}, log=a.log)
+
+
+def _finish_build(running, kb: Kbuild, pre: Prefix, guest_root, area: ChecksArea, paths, functions) -> None:
+    run = running.wait()
+    log_path = run.log_path
     pre.build_log = str(log_path)
     pre.built = run.returncode == 0
     if not pre.built:
