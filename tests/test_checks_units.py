@@ -214,12 +214,12 @@ def test_plan_reports_what_is_not_built_and_bounds_header_includers():
         idx.includers.setdefault("include/linux/dma-fence.h", set()).add(o)
     p = plan(["include/linux/dma-fence.h", "drivers/gpu/x.c", "include/linux/unused.h", "Makefile"], idx,
              {"drivers/dma-buf/sw_sync.c"}, exists=lambda f: True,
-             not_built_reason=lambda f: "not built in this config (CONFIG_X is not set)", header_includers=2)
+             not_built_reason=lambda f: f"{f}: why", header_includers=2)
     assert p.objects[0] == "drivers/dma-buf/sw_sync.o"          # the series' own includer first
     assert p.objects[1] == "drivers/dma-buf/dma-fence.o"        # then the header's namesake
     assert len(p.objects) == 3
-    assert p.unchecked == [Unchecked("drivers/gpu/x.c", "not built in this config (CONFIG_X is not set)"),
-                           Unchecked("include/linux/unused.h", "no object of this config includes it")]
+    assert p.unchecked == [Unchecked("drivers/gpu/x.c", "drivers/gpu/x.c: why"),
+                           Unchecked("include/linux/unused.h", "include/linux/unused.h: why")]
     assert p.not_c == ["Makefile"]
     assert "included by 5 object(s)" in p.notes[0]
 
@@ -231,9 +231,18 @@ def test_not_built_reason_follows_the_makefiles():
         "drivers/gpu/drm/Makefile": "obj-$(CONFIG_DRM)\t+= drm.o\nobj-$(CONFIG_DRM_AMDGPU)+= amd/amdgpu/\n",
         "drivers/dma-buf/Makefile": "obj-y := dma-buf.o\nobj-$(CONFIG_SW_SYNC) += sw_sync.o\n",
     }
+    files["drivers/gpu/drm/i915/Makefile"] = ("gt-y += \\\n\tgt/intel_breadcrumbs.o \\\n\tgt/intel_gt.o\n"
+                                              "i915-y += $(gt-y)\nobj-$(CONFIG_DRM_I915) += i915.o\n")
     read = files.get
     assert not_built_reason("drivers/gpu/drm/amd/amdgpu/amdgpu_job.c", read, {"CONFIG_DRM": "y"}) == \
         "not built in this config (CONFIG_DRM_AMDGPU is not set)"
+    # a folder without a Makefile, listed by its parent through a $(gt-y) list
+    assert not_built_reason("drivers/gpu/drm/i915/gt/intel_breadcrumbs.c", read, {}) == \
+        "not built in this config (CONFIG_DRM_I915 is not set)"
+    # a private header: its folder is not built
+    assert not_built_reason("drivers/gpu/drm/amd/amdgpu/amdgpu_vm.h", read, {"CONFIG_DRM": "y"}) == \
+        "no object of this config includes it (CONFIG_DRM_AMDGPU is not set)"
+    assert not_built_reason("include/linux/unused.h", read, {}) == "no object of this config includes it"
     assert not_built_reason("drivers/dma-buf/sw_sync.c", read, {}) == \
         "not built in this config (CONFIG_SW_SYNC is not set)"
     assert "no object of the build" in not_built_reason("drivers/dma-buf/nothing.c", read, {})

@@ -192,7 +192,7 @@ def plan(touched: list[str], index: BuildIndex, series_files: set[str], *,
         elif f.endswith(".h"):
             inc = index.includers.get(f, set())
             if not inc:
-                p.unchecked.append(Unchecked(f, "no object of this config includes it"))
+                p.unchecked.append(Unchecked(f, not_built_reason(f)))
                 continue
             objs, note = choose_includers(f, inc, index, series_files, header_includers)
             chosen += objs
@@ -212,39 +212,54 @@ def _logical_lines(text: str) -> list[str]:
     return text.replace("\\\n", " ").splitlines()
 
 
-def not_built_reason(path: str, read: Callable[[str], str | None], config: dict[str, str],
-                     depth: int = 6) -> str:
-    """Why kbuild does not build `path` in this config, from the Makefiles (best effort).
+def not_built_reason(path: str, read: Callable[[str], str | None], config: dict[str, str]) -> str:
+    """Why nothing of this config compiles `path`, in words."""
+    opt = unset_option(path, read, config)
+    what = "no object of this config includes it" if path.endswith(".h") else "not built in this config"
+    if opt:
+        return f"{what} ({opt} is not set)"
+    return what if path.endswith(".h") else f"{what} (no object of the build is compiled from it)"
 
-    Walks up: the Makefile line that lists `file.o` (and, for a part of a
-    composite object, the line that lists the composite), then the parent
-    folder's line that descends into this folder, and names the first
-    CONFIG_ option on that chain that is not set.
+
+def unset_option(path: str, read: Callable[[str], str | None], config: dict[str, str],
+                 depth: int = 8) -> str | None:
+    """The CONFIG_ option whose absence keeps kbuild from building `path` (best effort).
+
+    Walks up from the file: the Makefile line that lists `file.o` (for a
+    part of a composite object or of a `$(var-y)` list, the line that lists
+    that), then the parent folder's line that descends into this folder, and
+    names the first CONFIG_ option on that chain that is not set. A folder
+    without a Makefile (i915's gt/) is listed by its parent's Makefile as
+    `gt/file.o`. For a header, the walk starts at its folder.
     """
     def unset(opt: str) -> bool:
         return config.get(opt, "n") not in ("y", "m")
 
-    target = os.path.splitext(os.path.basename(path))[0] + ".o"
     folder = os.path.dirname(path)
+    if path.endswith(".h"):
+        target = os.path.basename(folder) + "/"
+        folder = os.path.dirname(folder)
+    else:
+        target = os.path.splitext(os.path.basename(path))[0] + ".o"
     for _ in range(depth):
         text = None
         for name in ("Kbuild", "Makefile"):
             text = read(f"{folder}/{name}" if folder else name)
             if text is not None:
                 break
-        if text is None:
-            break
-        found = _find_listing(_logical_lines(text), target, config, unset)
+        found = _find_listing(_logical_lines(text), target, unset) if text is not None else False
         if isinstance(found, str):
-            return f"not built in this config ({found} is not set)"
+            return found
         if not folder:
             break
-        target = os.path.basename(folder) + "/"
+        # not listed here (or no Makefile): the parent lists this folder, or the
+        # file by its path below it
+        target = os.path.basename(folder) + "/" + (target if text is None else "")
         folder = os.path.dirname(folder)
-    return "not built in this config (no object of the build is compiled from it)"
+    return None
 
 
-def _find_listing(lines: list[str], target: str, config, unset, seen=None) -> str | bool:
+def _find_listing(lines: list[str], target: str, unset, seen=None) -> str | bool:
     """The unset CONFIG_ option guarding `target` in these Makefile lines; True when listed but
     every guard is set (look further up), False when not listed at all."""
     seen = seen or set()
@@ -261,8 +276,9 @@ def _find_listing(lines: list[str], target: str, config, unset, seen=None) -> st
         if opt and unset(opt):
             return opt
         if var not in ("obj", "lib", "subdir", "core", "libs", "drivers"):
-            # part of a composite object `var.o`: what guards that one?
-            up = _find_listing(lines, f"{var}.o", config, unset, seen)
-            if isinstance(up, str):
-                return up
+            # part of a composite object `var.o`, or of a list used as `$(var-y)`
+            for up_target in (f"{var}.o", f"$({var}-y)", f"$({var}-objs)"):
+                up = _find_listing(lines, up_target, unset, seen)
+                if isinstance(up, str):
+                    return up
     return listed
