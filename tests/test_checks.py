@@ -124,3 +124,32 @@ def test_missing_sparse_is_not_run_not_passed(cfg, source_tree, rcu_ops, tmp_pat
                      ["sparse"])
     r = res.patches[0].result("sparse")
     assert r.status is Status.NOT_RUN and r.reason == "sparse is not installed"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["rcu-ops", "inline-lock"])
+def test_shipped_series_bring_no_new_warnings(cfg, source_tree, rcu_ops, tmp_path, name):
+    """The result recorded in kernel-patches/VERIFY.md: no new W=1 or sparse warning in any patch."""
+    from harness.intake.patches import read_series
+    base = source_tree.base_commit if name == "rcu-ops" else rcu_ops.commit
+    patches = [p.path for p in read_series(cfg.series_dir, name)]
+    res = run_checks(cfg, source_tree, base, patches, tmp_path, ["warnings", "sparse"])
+    for p in res.patches:
+        for check in ("warnings", "sparse"):
+            r = p.result(check)
+            assert r.status in (Status.PASSED, Status.PARTIAL), (p.index, check, r.summary())
+            assert not r.new, (p.index, check, [f.render() for f in r.new])
+    checked = {o for p in res.patches for o in p.result("sparse").checked}
+    assert {"drivers/dma-buf/dma-fence.o", "drivers/dma-buf/sw_sync.o"} <= checked
+
+
+def test_relative_patch_paths_work_from_anywhere(cfg, source_tree, rcu_ops, tmp_path, monkeypatch):
+    """git am and checkpatch run in the checks' work tree: a relative path must still find the patch."""
+    monkeypatch.chdir(FIX)
+    res = run_checks(cfg, source_tree, rcu_ops.commit,
+                     [Path("series-sparse/0001-dma-buf-sw_sync-add-dma_fence_is_sync_pt.patch")], tmp_path,
+                     ["checkpatch"])
+    r = res.patches[0].result("checkpatch")
+    assert r.status is Status.PASSED, r.summary()
+    assert "total: 0 errors, 0 warnings, 0 checks" in Path(tmp_path, "01-0001-dma-buf-sw_sync-add-dma_fence_is_sync_pt",
+                                                            "checkpatch.txt").read_text()

@@ -337,3 +337,46 @@ def test_build_errors_keep_linker_and_modpost_lines():
     assert "drivers/dma-buf/sw_sync.c:91: undefined reference to `dma_fence_ops_is'" in msgs
     assert any(m.startswith("ERROR: modpost: \"dma_fence_ops_is\"") for m in msgs)
     assert all(f.kind == "link" for f in errs if "undefined" in f.message)
+
+
+# -- verdicts when a check could not look at everything --------------------------------
+
+def _run(tool, ran=(), diags=(), why_not=None):
+    from harness.checks.series import CompileRun
+    return CompileRun(tool=tool, diags=list(diags), ran=set(ran), why_not=dict(why_not or {}), log="x.log")
+
+
+def test_nothing_compiled_is_not_run_with_the_reasons():
+    from harness.checks.findings import Functions
+    from harness.checks.objects import Plan
+    from harness.checks.series import _compare
+    none = Functions(lambda f: None)
+    p = Plan(unchecked=[Unchecked("drivers/gpu/drm/ttm/ttm_bo.c",
+                                  "not built in this config (CONFIG_DRM_TTM is not set)")])
+    r = _compare(CheckName.SPARSE, p, _run("sparse"), _run("sparse"), none, none, {}, 1)
+    assert r.status is Status.NOT_RUN
+    assert r.reason == "drivers/gpu/drm/ttm/ttm_bo.c: not built in this config (CONFIG_DRM_TTM is not set)"
+    r = _compare(CheckName.WARNINGS, Plan(not_c=["Documentation/x.rst"]), None, None, none, none, {}, 1)
+    assert r.status is Status.NOT_RUN and r.reason == "nothing to compile: the patch touches no C file"
+    # make never reached the object: not checked, and with nothing else it is NOT_RUN
+    p = Plan(objects=["drivers/dma-buf/sw_sync.o"])
+    cur = _run("gcc", why_not={"drivers/dma-buf/sw_sync.o": "make: no rule to make drivers/dma-buf/sw_sync.o"})
+    r = _compare(CheckName.WARNINGS, p, cur, _run("gcc"), none, none, {}, 1)
+    assert r.status is Status.NOT_RUN and "no rule to make" in r.reason
+
+
+def test_partly_compiled_is_partial_and_a_new_object_has_no_baseline():
+    from harness.checks.findings import Functions
+    from harness.checks.objects import Plan
+    from harness.checks.series import _compare
+    none = Functions(lambda f: None)
+    p = Plan(objects=["a.o", "b.o"], unchecked=[Unchecked("c.c", "not built in this config")])
+    r = _compare(CheckName.SPARSE, p, _run("sparse", ran={"a.o", "b.o"}), _run("sparse", ran={"a.o"}),
+                 none, none, {}, 3)
+    assert r.status is Status.PARTIAL and r.checked == ["a.o", "b.o"]
+    assert any("not checked with sparse before patch 3" in n and "b.o" in n for n in r.notes)
+    d = diag.Diagnostic("sparse", "b.c", 4, 1, "warning", "context imbalance in 'f' - unexpected unlock",
+                        object="b.o")
+    r = _compare(CheckName.SPARSE, p, _run("sparse", ran={"a.o", "b.o"}, diags=[d]),
+                 _run("sparse", ran={"a.o"}), none, none, {}, 3)
+    assert r.status is Status.FAILED and [f.file for f in r.new] == ["b.c"]

@@ -122,6 +122,7 @@ def result_from_output(output: str, returncode: int, stderr: str = "") -> CheckR
 def check_patch(tree: Path, patch: Path, log_path: Path | None = None) -> CheckResult:
     """checkpatch.pl of `tree` on `patch`; NOT_RUN (with the reason) when it cannot run."""
     t0 = time.monotonic()
+    patch = Path(patch).resolve()      # checkpatch runs from the top of the tree
     script = tree / SCRIPT
     if not script.is_file():
         return CheckResult(CheckName.CHECKPATCH, Status.NOT_RUN,

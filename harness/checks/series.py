@@ -95,7 +95,7 @@ def check_series(source_repo: Path, base_commit: str, patches: Sequence[Path], p
     """
     say = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     wanted = CheckName.parse(checks)
-    patches = [Path(p) for p in patches]
+    patches = [Path(p).resolve() for p in patches]     # git and checkpatch run elsewhere
     if not patches:
         raise InputError("check_series: no patches to check")
     subjects = [vet_patch("checks", p) for p in patches]
@@ -176,8 +176,13 @@ def _with_function(f: Finding, fns: Functions) -> Finding:
 # -- building and compiling, prefix by prefix -------------------------------------
 
 def _configure(area: ChecksArea, profile: Profile, kb: Kbuild, base: str) -> None:
-    """The profile's .config in the checks objdir, made again only when its inputs change."""
-    stamp = sha256_text("\n".join([CONFIG_RECIPE, base, profile.base,
+    """The profile's .config in the checks objdir, made again only when its inputs change.
+
+    The inputs are the profile (base target, fragment contents) and the
+    tree's Kconfig files, not the base commit: series on other bases of the
+    same source (rcu-ops on the base, inline-lock on rcu-ops) reuse it.
+    """
+    stamp = sha256_text("\n".join([CONFIG_RECIPE, area.kconfig_id(base), profile.base,
                                    *(f"{f.name}:{sha256_file(f)}" for f in profile.fragments)]))
     stamp_file = area.root / "config.stamp"
     if (area.obj / ".config").is_file() and stamp_file.is_file() and stamp_file.read_text() == stamp:
@@ -216,11 +221,13 @@ def _compile_checks(area, commits, touched, added, series: SeriesChecks, logdirs
     if CheckName.SPARSE in single and not have_sparse:
         single.discard(CheckName.SPARSE)
 
-    def plan_for(k: int, at: int) -> Plan:
-        config = parse_config((area.obj / ".config").read_text())
+    def plan_for(k: int, reasons: bool = True) -> Plan:
+        """Patch k's objects, from the work tree as it is checked out now (prefix k or k-1)."""
+        config = parse_config((area.obj / ".config").read_text()) if reasons else {}
         return plan(touched[k], index, series_files,
-                    exists=lambda f: area.exists(commits[at], f),
-                    not_built_reason=lambda f: not_built_reason(f, lambda p: area.show(commits[at], p), config),
+                    exists=lambda f: (area.src / f).is_file(),
+                    not_built_reason=(lambda f: not_built_reason(f, area.read, config)) if reasons
+                    else (lambda f: ""),
                     header_includers=header_includers)
 
     def compile_single(k: int, objs: list[str], suffix: str = "") -> None:
@@ -250,9 +257,9 @@ def _compile_checks(area, commits, touched, added, series: SeriesChecks, logdirs
         # only the read-only source tree), and whatever it reveals is compiled after
         objs: list[str] = []
         if k >= 1:
-            objs += plan_for(k, k).objects
+            objs += plan_for(k, reasons=False).objects
         if k < n:
-            objs += plan_for(k + 1, k).objects
+            objs += plan_for(k + 1, reasons=False).objects
         objs = list(dict.fromkeys(objs))
         building = None
         if k >= 1 and CheckName.BUILD in wanted:
@@ -279,7 +286,7 @@ def _compile_checks(area, commits, touched, added, series: SeriesChecks, logdirs
             with timer("prepare"):
                 index.refresh()
         if k >= 1:
-            plans[k] = plan_for(k, k)
+            plans[k] = plan_for(k)
             late = [o for o in plans[k].objects if o not in objs]
             compile_single(k, late, suffix="-late")
 

@@ -99,7 +99,9 @@ class ChecksArea:
                 raise PatchError(f"patch {i}/{len(patches)} {p.name} does not apply on "
                                  f"{commits[-1][:12]}: {detail}")
             commits.append(git(self.src, "rev-parse", "HEAD"))
-        state = {key: commits}   # only the latest series: the commits stay reachable via reflog
+        # the last few series (tests and re-runs alternate); their commits stay
+        # reachable through this worktree's reflog, and the repository never gcs
+        state = {k: v for k, v in list(state.items())[-7:]} | {key: commits}
         write_json(self.root / "applied.json", state)
         return commits
 
@@ -109,9 +111,25 @@ class ChecksArea:
         proc = run(["git", "-C", str(self.src), "show", f"{commit}:{path}"], check=False)
         return proc.stdout if proc.returncode == 0 else None
 
-    def exists(self, commit: str, path: str) -> bool:
-        return run(["git", "-C", str(self.src), "cat-file", "-e", f"{commit}:{path}"],
-                   check=False).returncode == 0
+    def read(self, path: str) -> str | None:
+        """A file of the work tree as checked out now."""
+        try:
+            return (self.src / path).read_text(errors="replace")
+        except (OSError, ValueError):
+            return None
+
+    def kconfig_id(self, commit: str) -> str:
+        """A content id of what decides a .config at `commit`: every Kconfig file, the
+        config fragments of the tree (tinyconfig's tiny.config ...) and scripts/kconfig."""
+        out = git(self.src, "ls-tree", "-r", commit)
+        keep = []
+        for line in out.splitlines():
+            meta, _, path = line.partition("\t")
+            name = path.rsplit("/", 1)[-1]
+            if name.startswith("Kconfig") or path.startswith("scripts/kconfig/") or \
+                    (path.endswith(".config") and "/configs/" in "/" + path):
+                keep.append(f"{meta.split()[2]} {path}")
+        return sha256_text("\n".join(keep))
 
     def changes(self, old: str, new: str) -> list[Change]:
         out = git(self.src, "diff", "--name-status", "-M", old, new)
