@@ -66,6 +66,7 @@ def test_a_build_break_names_the_patch_and_the_error(cfg, source_tree, rcu_ops, 
     res = run_checks(cfg, source_tree, rcu_ops.commit, series("series-break"), tmp_path, ["build"])
     p1, p2 = res.patches
     assert p1.result("build").status is Status.PASSED
+    assert p1.result("build").checked == ["vmlinux", "modules", "guest modules"]
     build = p2.result("build")
     assert build.status is Status.FAILED
     assert build.reason.startswith("the kernel does not build with patch 2: drivers/dma-buf/sw_sync.c:91")

@@ -32,7 +32,7 @@ from harness.build.kconfig import make_config, parse_config
 from harness.checks import checkpatch, diag
 from harness.checks.compare import added_lines, mark_new
 from harness.checks.findings import Functions, build_errors, for_objects, from_diagnostics
-from harness.checks.kbuild import SPARSE, Kbuild
+from harness.checks.kbuild import BUILD_TARGETS, SPARSE, Kbuild
 from harness.checks.model import (ALL_CHECKS, CheckName, CheckResult, Finding, PatchChecks, SeriesChecks,
                                   Severity, Status, Unchecked)
 from harness.checks.objects import DEFAULT_HEADER_INCLUDERS, BuildIndex, Plan, not_built_reason, plan
@@ -63,6 +63,7 @@ class Prefix:
     build_log: str | None = None
     build_findings: list[Finding] = field(default_factory=list)
     guest_failed: bool = False
+    built_targets: tuple[str, ...] = ()       # what the build made: vmlinux, modules, guest modules
     w1: CompileRun | None = None
     sparse: CompileRun | None = None
 
@@ -321,6 +322,7 @@ def _finish_build(running, kb: Kbuild, pre: Prefix, guest_root, area: ChecksArea
     if not pre.built:
         pre.build_findings = build_errors(run.text, paths, functions)
         return
+    pre.built_targets = BUILD_TARGETS
     if guest_root is not None:
         try:
             kb.build_guest_modules(Path(guest_root), area.guest, log_path)
@@ -329,6 +331,8 @@ def _finish_build(running, kb: Kbuild, pre: Prefix, guest_root, area: ChecksArea
             pre.build_findings = build_errors(log_path.read_text(errors="replace").split(
                 "=== guest modules ===", 1)[-1], paths, functions) or [
                 Finding(CheckName.BUILD, None, None, str(exc).splitlines()[0], Severity.ERROR, "guest-modules")]
+            return
+        pre.built_targets += ("guest modules",)
 
 
 def _compile_run(tool: str, text: str, objs: list[str], paths: diag.PathMap, log: str, verb: str) -> CompileRun:
@@ -356,8 +360,7 @@ def _build_result(cur: Prefix, prev: Prefix, k: int) -> CheckResult:
     if cur.built is None:
         return CheckResult(CheckName.BUILD, Status.NOT_RUN, reason="the prefix was not built")
     if cur.built:
-        return CheckResult(CheckName.BUILD, Status.PASSED, checked=["bzImage", "modules", "guest modules"],
-                           log=cur.build_log)
+        return CheckResult(CheckName.BUILD, Status.PASSED, checked=list(cur.built_targets), log=cur.build_log)
     previous = prev.build_findings if prev.built is False else []
     findings, _ = mark_new(cur.build_findings, previous)
     what = "the guest modules do not build" if cur.guest_failed else "the kernel does not build"
