@@ -380,3 +380,21 @@ def test_partly_compiled_is_partial_and_a_new_object_has_no_baseline():
     r = _compare(CheckName.SPARSE, p, _run("sparse", ran={"a.o", "b.o"}, diags=[d]),
                  _run("sparse", ran={"a.o"}), none, none, {}, 3)
     assert r.status is Status.FAILED and [f.file for f in r.new] == ["b.c"]
+
+
+def test_policy_defaults_and_strict_checkpatch():
+    from harness.checks.policy import judge
+    cp = checkpatch.result_from_output((FIX / "checkpatch-bad.txt").read_text(), 1)
+    sparse_new = CheckResult(CheckName.SPARSE, Status.FAILED, reason="1 new: a.c:1: x")
+    partial = CheckResult(CheckName.WARNINGS, Status.PARTIAL, reason="1 file(s) not compiled with W=1",
+                          unchecked=[Unchecked("b.c", "not built in this config (CONFIG_B is not set)")])
+    s = SeriesChecks("b", "debug", tuple(CheckName), patches=[
+        PatchChecks(1, "1.patch", "one", "c1", results={CheckName.CHECKPATCH: cp, CheckName.WARNINGS: partial}),
+        PatchChecks(2, "2.patch", "two", "c2", results={CheckName.SPARSE: sparse_new})])
+    v = judge(s)
+    assert not v.passed and [(i.patch, i.check) for i in v.failures] == [(2, CheckName.SPARSE)]
+    assert [(i.patch, i.check) for i in v.unverified] == [(1, CheckName.WARNINGS)]
+    v = judge(s, strict_checkpatch=True)
+    assert (1, CheckName.CHECKPATCH) in [(i.patch, i.check) for i in v.failures]
+    assert "7 checkpatch error(s): OPEN_BRACE" in v.failures[0].reason
+    assert judge(s, fail_on=["build"]).passed

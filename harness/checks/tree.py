@@ -64,11 +64,13 @@ class ChecksArea:
                 return
         if self.src.exists():
             shutil.rmtree(self.src)
-        git(repo, "worktree", "prune", check=False)
         self.src.parent.mkdir(parents=True, exist_ok=True)
-        # --no-checkout + checkout: the same files, without a progress meter in our logs
-        git(repo, "worktree", "add", "-q", "--detach", "--no-checkout", str(self.src), "HEAD")
-        git(self.src, "config", "--worktree", "gc.auto", "0", check=False)
+        # --no-checkout: the files come with the first checkout, without a progress
+        # meter in our logs. -f only when git still has this path registered (a
+        # removed cache): no `worktree prune`, which would touch others' entries
+        add = ["worktree", "add", "-q", "--detach", "--no-checkout", str(self.src), "HEAD"]
+        if run(["git", "-C", str(repo), *add], check=False, env=GIT_ENV).returncode != 0:
+            git(repo, *add[:2], "-f", *add[2:])
 
     def checkout(self, commit: str) -> None:
         if git(self.src, "rev-parse", "HEAD", check=False) != commit or \
@@ -161,10 +163,4 @@ def _failed_hunks(repo: Path, patch: Path) -> str:
     if not lines:
         return "git am failed"
     return "; ".join(l[len("error: "):] for l in lines[:4])
-
-
-def remove_area(area: ChecksArea, repo: Path) -> None:
-    """Drop the checks area and its worktree registration (for tests and clean-ups)."""
-    shutil.rmtree(area.root, ignore_errors=True)
-    git(repo, "worktree", "prune", check=False)
 
