@@ -152,5 +152,5 @@ def test_relative_patch_paths_work_from_anywhere(cfg, source_tree, rcu_ops, tmp_
                      ["checkpatch"])
     r = res.patches[0].result("checkpatch")
     assert r.status is Status.PASSED, r.summary()
-    assert "total: 0 errors, 0 warnings, 0 checks" in Path(tmp_path, "01-0001-dma-buf-sw_sync-add-dma_fence_is_sync_pt",
-                                                            "checkpatch.txt").read_text()
+    log = tmp_path / "01-0001-dma-buf-sw_sync-add-dma_fence_is_sync_pt" / "checkpatch.txt"
+    assert "total: 0 errors, 0 warnings, 0 checks" in log.read_text()

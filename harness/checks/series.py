@@ -240,7 +240,8 @@ def _compile_checks(area, commits, touched, added, series: SeriesChecks, logdirs
             say(f"checks: prefix {k}/{n}: W=1 on {len(objs)} object(s)")
             with timer("warnings"):
                 run = kb.compile_w1(objs, logdirs[k] / f"w1{suffix}.log")
-                pre.w1 = _merge(pre.w1, _compile_run("gcc", run.text, objs, paths, str(run.log_path), r"CC( \[M\])?"))
+                pre.w1 = _merge(pre.w1, _compile_run("gcc", run.text, objs, paths, str(run.log_path),
+                                                     r"CC( \[M\])?"))
         if CheckName.SPARSE in single:
             say(f"checks: prefix {k}/{n}: sparse on {len(objs)} object(s)")
             with timer("sparse"):
