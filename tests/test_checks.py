@@ -114,17 +114,19 @@ def test_patch_that_does_not_apply_is_bad_input(cfg, source_tree, rcu_ops, tmp_p
         run_checks(cfg, source_tree, rcu_ops.commit, series("series-break")[1:], tmp_path, ["checkpatch"])
 
 
-def test_missing_sparse_is_not_run_not_passed(cfg, source_tree, rcu_ops, tmp_path, monkeypatch):
-    """Without sparse on PATH the sparse check says so; nothing else is needed for it to decide."""
+def test_missing_tools_are_not_run_not_passed(cfg, source_tree, rcu_ops, tmp_path, monkeypatch):
+    """Without sparse or perl on PATH those checks say so; nothing else is needed for them to decide."""
     bindir = tmp_path / "bin"
     bindir.mkdir()
     for tool in ("git",):
         os.symlink(f"/usr/bin/{tool}", bindir / tool)
     monkeypatch.setenv("PATH", str(bindir))
     res = run_checks(cfg, source_tree, rcu_ops.commit, series("series-sparse")[:1], tmp_path / "w",
-                     ["sparse"])
+                     ["sparse", "checkpatch"])
     r = res.patches[0].result("sparse")
     assert r.status is Status.NOT_RUN and r.reason == "sparse is not installed"
+    r = res.patches[0].result("checkpatch")
+    assert r.status is Status.NOT_RUN and r.reason == "perl is not installed"
 
 
 @pytest.mark.slow
