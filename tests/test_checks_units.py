@@ -15,7 +15,7 @@ import pytest
 from harness.checks import checkpatch, diag
 from harness.checks.compare import added_lines, key, mark_new, normalise
 from harness.checks.funcs import FunctionIndex, definitions
-from harness.checks.model import (CheckName, CheckResult, Finding, PatchChecks, SeriesChecks, Severity,
+from harness.model.checks import (CheckName, CheckResult, Finding, PatchChecks, SeriesChecks, Severity,
                                   Status, Unchecked)
 from harness.checks.objects import BuildIndex, choose_includers, not_built_reason, plan
 from harness.core.errors import InputError

@@ -10,7 +10,8 @@ import pytest
 from harness.core.errors import InputError
 from harness.intake.read import read_series_args
 from harness.model import CellResult, Expectation, Outcome, ReportRef
-from harness.model.gate import CheckResult, Finding, GateCell, GatePatch, GateSummary
+from harness.model.checks import CheckName, CheckResult, Finding, Severity, Status
+from harness.model.gate import GateCell, GatePatch, GateSummary
 from harness.output.gate_report import gate_junit, gate_markdown, gate_text
 from harness.run.culprit import find_culprits
 from harness.run.gate import find_gate, plan_cells
@@ -42,13 +43,17 @@ def summary() -> tuple[GateSummary, dict]:
     patches = [GatePatch(1, "dma-buf: fix comments", "0001-a.patch", "a" * 64, "A <a@x>"),
                GatePatch(2, "dma-buf: warn twice", "0002-b.patch", "b" * 64, "A <a@x>",
                          culprit_of=["baseline+k.debug.selftests"],
-                         checks=[CheckResult("sparse", "failed", "1 new warning", True,
-                                             [Finding("sparse", "incompatible types in comparison expression "
-                                                      "(different address spaces)", "drivers/dma-buf/x.c", 12,
-                                                      "f", "warning", True),
-                                              Finding("sparse", "old one", "drivers/dma-buf/x.c", 40, "g",
-                                                      "warning", False)]),
-                                 CheckResult("checkpatch", "not-run", "no scripts/checkpatch.pl in the tree")])]
+                         checks=[CheckResult(CheckName.SPARSE, Status.FAILED, "1 new warning",
+                                             [Finding(CheckName.SPARSE, "drivers/dma-buf/x.c", 12,
+                                                      "incompatible types in comparison expression "
+                                                      "(different address spaces)", Severity.WARNING,
+                                                      function="f", new=True),
+                                              Finding(CheckName.SPARSE, "drivers/dma-buf/x.c", 40, "old one",
+                                                      Severity.WARNING, function="g", new=False)]),
+                                 CheckResult(CheckName.CHECKPATCH, Status.NOT_RUN,
+                                             "no scripts/checkpatch.pl in the tree")],
+                         check_failures=["sparse: 1 new warning"],
+                         unverified=["checkpatch: not-run: no scripts/checkpatch.pl in the tree"])]
     cells = [GateCell("debug", "selftests", "baseline.debug.selftests", "baseline+k.debug.selftests",
                       "regression", "clean on the base; with the series a new report", True,
                       base_outcome="clean", head_outcome="report", new_signatures=["sig"], culprit=2,
@@ -74,11 +79,14 @@ def test_gate_markdown_names_the_culprit_the_report_and_the_repro(tmp_path):
     assert "first bad patch: **2/2 'dma-buf: warn twice'**" in md
     assert "WARNING in dma_fence_signal_timestamp_locked" in md and "dma-fence.c:420" in md
     assert "harness repro results/r1/cells/baseline+k.debug.selftests" in md
-    assert ">> drivers/dma-buf/x.c:12 (f): warning: incompatible types" in md
-    assert "   drivers/dma-buf/x.c:40 (g): warning: old one" in md     # not new: no >>
-    assert "checkpatch**: not-run — no scripts/checkpatch.pl" in md
+    assert ">> drivers/dma-buf/x.c:12: warning: incompatible types in comparison expression " \
+           "(different address spaces) (in f)" in md
+    assert "   drivers/dma-buf/x.c:40: warning: old one (in g)" in md     # not new: no >>
+    assert "**checkpatch**: not-run: no scripts/checkpatch.pl" in md
+    assert "**sparse**: failed" in md and "fails the gate" in md
     assert "## Unchanged (1 cells)" in md
-    assert "REGRESSION debug/selftests" in gate_text(s, tmp_path)
+    text = gate_text(s, tmp_path)
+    assert "REGRESSION debug/selftests" in text and "CHECK patch 2/2 'dma-buf: warn twice': sparse" in text
 
 
 def test_gate_junit_has_a_suite_per_patch_and_the_cells():

@@ -9,7 +9,7 @@ them, `judge()` says which results fail the gate, `series_text()` renders
 them robot style.
 """
 
-from harness.checks.model import (ALL_CHECKS, CheckName, CheckResult, Finding, PatchChecks, SeriesChecks,
+from harness.model.checks import (ALL_CHECKS, CheckName, CheckResult, Finding, PatchChecks, SeriesChecks,
                                   Severity, Status, Unchecked)
 from harness.checks.policy import DEFAULT_FAIL_ON, Verdict, judge
 from harness.checks.render import series_text

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.checks.model import CheckName, CheckResult, Finding, Severity, Status
+from harness.model.checks import CheckName, CheckResult, Finding, Severity, Status
 from harness.core.util import run
 
 SCRIPT = "scripts/checkpatch.pl"

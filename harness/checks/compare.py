@@ -18,7 +18,7 @@ import re
 from collections import Counter
 from dataclasses import replace
 
-from harness.checks.model import Finding
+from harness.model.checks import Finding
 
 _QUOTED = re.compile(r"('[^']*'|‘[^’]*’|\"[^\"]*\")")
 _NUMBER = re.compile(r"\b\d+\b")

@@ -8,7 +8,7 @@ from typing import Callable
 
 from harness.checks import diag
 from harness.checks.funcs import FunctionIndex
-from harness.checks.model import CheckName, Finding, Severity
+from harness.model.checks import CheckName, Finding, Severity
 from harness.build.kernel import first_errors
 
 _LINKER = re.compile(r"(undefined reference|multiple definition|relocation|ld: |ld\.\w+: |modpost)")

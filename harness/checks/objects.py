@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from harness.checks.model import Unchecked
+from harness.model.checks import Unchecked
 
 DEFAULT_HEADER_INCLUDERS = 3
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from harness.checks.model import CheckName, SeriesChecks, Severity, Status
+from harness.model.checks import CheckName, SeriesChecks, Severity, Status
 
 DEFAULT_FAIL_ON = (CheckName.BUILD, CheckName.WARNINGS, CheckName.SPARSE)
 

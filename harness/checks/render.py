@@ -6,7 +6,7 @@ JUnit) reads the same data from `SeriesChecks`.
 
 from __future__ import annotations
 
-from harness.checks.model import CheckResult, SeriesChecks, Status
+from harness.model.checks import CheckResult, SeriesChecks, Status
 
 
 def result_lines(r: CheckResult, old: bool = True, limit: int = 20) -> list[str]:

@@ -33,7 +33,7 @@ from harness.checks import checkpatch, diag
 from harness.checks.compare import added_lines, mark_new
 from harness.checks.findings import Functions, build_errors, for_objects, from_diagnostics
 from harness.checks.kbuild import BUILD_TARGETS, SPARSE, Kbuild
-from harness.checks.model import (ALL_CHECKS, CheckName, CheckResult, Finding, PatchChecks, SeriesChecks,
+from harness.model.checks import (ALL_CHECKS, CheckName, CheckResult, Finding, PatchChecks, SeriesChecks,
                                   Severity, Status, Unchecked)
 from harness.checks.objects import DEFAULT_HEADER_INCLUDERS, BuildIndex, Plan, not_built_reason, plan
 from harness.checks.tree import ChecksArea
@@ -103,13 +103,12 @@ def check_series(source_repo: Path, base_commit: str, patches: Sequence[Path], p
     cache = Path(cache) if cache else cache_root()
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    area = ChecksArea(cache, profile.name)
+    area = ChecksArea(cache, profile.name, Path(source_repo))
     series = SeriesChecks(base_commit=base_commit, profile=profile.name, checks=wanted)
     timer = _Timer(series.timings)
     n = len(patches)
     with area.lock():
         with timer("prepare"):
-            area.ensure_worktree(source_repo)
             commits = area.apply(base_commit, patches)
             series.base_commit = commits[0]
             touched: list[list[str]] = [[]]

@@ -2,11 +2,15 @@
 
 `<cache>/checks/<profile>/` holds
 
-* `src/`: a `git worktree add --detach` of the source repository. The shared
-  work tree of the source (checked out under the build lock by every build)
-  is never touched: this one is ours, and `git checkout` of the next prefix
-  rewrites only the files the patch changes, so make rebuilds only what
-  depends on them;
+* the source is the shared work tree of the source repository, taken under
+  the same lock every build takes (so nothing else checks out a commit while
+  the checks walk the series), not a work tree of its own: the compiler's
+  command lines then name the same paths as every other build's, so ccache's
+  entries of the variants' builds serve the checks too (a private work tree
+  made the checks' first build a cold 16-minute one). `git checkout` of the
+  next prefix rewrites only the files the patch changes, so make rebuilds only
+  what depends on them, and every file changed since the checks' objects were
+  built was rewritten by a checkout since, so it is newer than them;
 * `obj/`: the objdir of the full build at each prefix (incremental; ccache
   makes recompiled-but-unchanged objects hits);
 * `obj-single/`: the objdir of the single-object W=1/sparse compiles, kept
@@ -21,7 +25,6 @@ objdirs are walked through the series in place.
 from __future__ import annotations
 
 import contextlib
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,40 +40,22 @@ class Change:
 
 
 class ChecksArea:
-    def __init__(self, cache: Path, profile: str):
+    def __init__(self, cache: Path, profile: str, repo: Path):
         self.root = Path(cache) / "checks" / profile
-        self.src = self.root / "src"
+        self.src = Path(repo)
         self.obj = self.root / "obj"
         self.obj_single = self.root / "obj-single"
         self.guest = self.root / "guest"
 
     @contextlib.contextmanager
     def lock(self):
+        """This profile's checks area, and the source's work tree (the build lock)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        with file_lock(self.root / ".lock"):
+        with file_lock(self.root / ".lock"), file_lock(self.src.parent / f".{self.src.name}.lock"):
+            git(self.src, "am", "--abort", check=False)   # a killed run's am session
             yield self
 
     # -- the work tree ------------------------------------------------------
-
-    def ensure_worktree(self, repo: Path) -> None:
-        """`src/` as a detached worktree of `repo` (re-created if it is anything else)."""
-        repo = Path(repo)
-        if (self.src / ".git").is_file():
-            common = git(self.src, "rev-parse", "--path-format=absolute", "--git-common-dir", check=False)
-            want = git(repo, "rev-parse", "--path-format=absolute", "--git-common-dir", check=False)
-            if common and want and Path(common).resolve() == Path(want).resolve():
-                # a killed run may have left an am session or local edits behind
-                git(self.src, "am", "--abort", check=False)
-                return
-        if self.src.exists():
-            shutil.rmtree(self.src)
-        self.src.parent.mkdir(parents=True, exist_ok=True)
-        # --no-checkout: the files come with the first checkout, without a progress
-        # meter in our logs. -f only when git still has this path registered (a
-        # removed cache): no `worktree prune`, which would touch others' entries
-        add = ["worktree", "add", "-q", "--detach", "--no-checkout", str(self.src), "HEAD"]
-        if run(["git", "-C", str(repo), *add], check=False, env=GIT_ENV).returncode != 0:
-            git(repo, *add[:2], "-f", *add[2:])
 
     def checkout(self, commit: str) -> None:
         if git(self.src, "rev-parse", "HEAD", check=False) != commit or \

@@ -16,7 +16,16 @@ from harness.cli import COMMANDS
 from harness.cli.common import add_config_option, config_of, count
 from harness.cli.export import write_kcidb
 from harness.output.gate_report import gate_text
-from harness.run.gate import GateRequest, run_gate
+from harness.run.gate import ALL_GATE_CHECKS, GateRequest, run_gate
+
+
+def _checks(text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    bad = [n for n in names if n not in ALL_GATE_CHECKS]
+    if bad or not names:
+        raise argparse.ArgumentTypeError(f"{', '.join(bad) or text!r}: not a check (known: "
+                                         f"{', '.join(ALL_GATE_CHECKS)})")
+    return names
 
 
 def cmd_gate(args) -> int:
@@ -25,7 +34,8 @@ def cmd_gate(args) -> int:
                       results_root=Path(args.results), jobs=args.jobs or max(1, os.cpu_count() or 1),
                       retries=args.retries, bisect=not args.no_bisect, accel=args.accel,
                       transport=args.transport, snapshot=False if args.cold_boot else None,
-                      canary=not args.no_canary)
+                      canary=not args.no_canary, checks=args.checks,
+                      strict_checkpatch=args.strict_checkpatch)
     summary, gdir = run_gate(config_of(args), req)
     if args.junit:
         Path(args.junit).write_text((gdir / "gate-junit.xml").read_text())
@@ -55,6 +65,13 @@ def register(sub) -> None:
     p.add_argument("--kcidb", metavar="FILE", help="also write the series run as KCIDB I/O JSON here")
     p.add_argument("--retries", type=count(0), default=0, help="re-run a failed cell up to N times (flaky)")
     p.add_argument("--no-bisect", action="store_true", help="do not search the patch that brought a regression")
+    p.add_argument("--checks", type=_checks, default=ALL_GATE_CHECKS, metavar="LIST",
+                   help="which answers, comma-separated (default: all): build (every patch builds, "
+                        "guest modules too), warnings (new W=1 warnings in the files a patch touches), "
+                        "sparse (new sparse warnings there), checkpatch (the tree's checkpatch.pl "
+                        "--strict), runtime (the scenarios on the base and with the series)")
+    p.add_argument("--strict-checkpatch", action="store_true",
+                   help="checkpatch errors fail the gate (by default they are reported)")
     p.add_argument("--transport", choices=("serial", "ssh"))
     p.add_argument("--accel", choices=("kvm", "tcg"))
     p.add_argument("--no-canary", action="store_true", help="skip the per-build canary")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from harness.model.checks import CheckResult
+
 
 @dataclass
 class GateCell:
@@ -37,38 +39,6 @@ class GateCell:
 
 
 @dataclass
-class Finding:
-    """One finding of a per-patch check (a compiler or sparse warning, a checkpatch message)."""
-
-    check: str                 # build | warnings | sparse | checkpatch
-    message: str
-    file: str = ""
-    line: int | None = None
-    function: str = ""
-    kind: str = ""             # warning/error, or checkpatch's type
-    new: bool = True           # not there at the previous prefix ("new ones prefixed by >>")
-
-    def where(self) -> str:
-        loc = self.file + (f":{self.line}" if self.line else "")
-        return loc + (f" ({self.function})" if self.function else "")
-
-
-@dataclass
-class CheckResult:
-    check: str
-    status: str                # passed | failed | not-run
-    summary: str = ""          # one line: why it failed or was not run
-    fails_gate: bool = False   # by the gate's policy (--checks, --strict-checkpatch)
-    findings: list[Finding] = field(default_factory=list)
-    duration_s: float = 0.0
-
-    @classmethod
-    def from_json(cls, d: dict) -> "CheckResult":
-        return cls(d["check"], d["status"], d.get("summary", ""), bool(d.get("fails_gate")),
-                   [Finding(**f) for f in d.get("findings", [])], float(d.get("duration_s", 0.0)))
-
-
-@dataclass
 class GatePatch:
     index: int
     subject: str
@@ -78,11 +48,18 @@ class GatePatch:
     commit: str | None = None
     message_id: str | None = None
     culprit_of: list[str] = field(default_factory=list)     # head cell ids it was bisected to
-    checks: list[CheckResult] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)  # the per-patch static checks
+    check_failures: list[str] = field(default_factory=list)  # the checks that fail the gate, and why
+    unverified: list[str] = field(default_factory=list)      # checks that could not look at everything
 
     @property
     def fails_gate(self) -> bool:
-        return bool(self.culprit_of) or any(c.fails_gate for c in self.checks)
+        return bool(self.culprit_of or self.check_failures)
+
+    def to_json(self) -> dict:
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "checks"}
+        d["checks"] = [c.to_json() for c in self.checks]
+        return d
 
     @classmethod
     def from_json(cls, d: dict) -> "GatePatch":
@@ -110,10 +87,12 @@ class GateSummary:
 
     @property
     def passed(self) -> bool:
-        return not self.errors and not self.regressions and not any(p.fails_gate for p in self.patches)
+        return not self.errors and not self.regressions and not any(p.check_failures for p in self.patches)
 
     def to_json(self) -> dict:
-        d = asdict(self)
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in ("patches", "cells")}
+        d["patches"] = [p.to_json() for p in self.patches]
+        d["cells"] = [asdict(c) for c in self.cells]
         d["schema"] = 1
         d["passed"] = self.passed
         return d

@@ -13,7 +13,8 @@ from pathlib import Path
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from harness.model import CellResult
-from harness.model.gate import CheckResult, GatePatch, GateSummary
+from harness.model.checks import CheckResult, Status
+from harness.model.gate import GatePatch, GateSummary
 
 REPORT_LINES = 25
 
@@ -24,7 +25,7 @@ def _patch_label(p: GatePatch, n: int) -> str:
 
 def verdict_line(s: GateSummary) -> str:
     count = {v: sum(1 for c in s.cells if c.verdict == v) for v in ("regression", "fixed", "changed", "unchanged")}
-    failing_checks = sum(1 for p in s.patches for c in p.checks if c.fails_gate)
+    failing_checks = sum(len(p.check_failures) for p in s.patches)
     head = "ERROR" if s.errors else ("PASS" if s.passed else "FAIL")
     parts = [f"{len(s.regressions)} regression(s)"] + [f"{count[v]} {v}" for v in ("fixed", "changed", "unchanged")]
     if failing_checks:
@@ -32,17 +33,16 @@ def verdict_line(s: GateSummary) -> str:
     return f"{head}: " + ", ".join(parts) + f" ({len(s.cells)} cells)"
 
 
-def _check_lines(c: CheckResult) -> list[str]:
-    out = [f"- **{c.check}**: {c.status}" + (f" — {c.summary}" if c.summary else "")
-           + (" (fails the gate)" if c.fails_gate else "")]
+def _fails(p: GatePatch, c: CheckResult) -> bool:
+    return any(f.startswith(f"{c.check.value}:") for f in p.check_failures)
+
+
+def _check_lines(p: GatePatch, c: CheckResult) -> list[str]:
+    out = [f"- **{c.check.value}**: {c.summary()}" + (" — **fails the gate**" if _fails(p, c) else "")]
     if c.findings:
-        out.append("")
-        out.append("  ```")
-        for f in c.findings:
-            mark = ">>" if f.new else "  "
-            kind = f"{f.kind}: " if f.kind else ""
-            out.append(f"  {mark} {f.where()}: {kind}{f.message}")
-        out.append("  ```")
+        out += ["", "  ```", *("  " + line for f in c.findings for line in f.render().splitlines()), "  ```"]
+    out += [f"  - not checked: `{u.file}`: {u.reason}" for u in c.unchecked]
+    out += [f"  - note: {n}" for n in c.notes]
     return out
 
 
@@ -79,14 +79,16 @@ def gate_markdown(s: GateSummary, head_cells: dict[str, CellResult], gate_dir: P
         bits = []
         if p.culprit_of:
             bits.append(f"**first bad patch** of {len(p.culprit_of)} regression(s)")
-        bits += [f"{c.check} {c.status}" for c in p.checks if c.status != "passed"]
+        bits += [f"{c.check.value} {c.status.value}" for c in p.checks if c.status is not Status.PASSED]
         out.append(f"| {p.index}/{n} | {p.subject} | {p.author} | {'; '.join(bits) or 'ok'} |")
+    if any(p.checks for p in s.patches):
+        out += ["", "## Per-patch checks", "", "New findings (not there at the previous prefix) are prefixed by `>>`."]
     for p in s.patches:
         if not p.checks:
             continue
         out += ["", f"### [PATCH {p.index}/{n}] {p.subject}", ""]
         for c in p.checks:
-            out += _check_lines(c)
+            out += _check_lines(p, c)
     regressions = s.regressions
     if regressions:
         out += ["", "## Regressions"]
@@ -127,9 +129,8 @@ def gate_text(s: GateSummary, gate_dir: Path) -> str:
         who = f"first bad patch {_patch_label(s.patches[gc.culprit - 1], n)}" if gc.culprit else "not bisected"
         lines.append(f"  REGRESSION {gc.profile}/{gc.scenario}: {gc.why}; {who}")
     for p in s.patches:
-        for c in p.checks:
-            if c.fails_gate:
-                lines.append(f"  CHECK {c.check} patch {_patch_label(p, n)}: {c.summary}")
+        for reason in p.check_failures:
+            lines.append(f"  CHECK patch {_patch_label(p, n)}: {reason}")
     lines += [f"  ERROR {e}" for e in s.errors]
     return "\n".join(lines)
 
@@ -149,12 +150,13 @@ def gate_junit(s: GateSummary) -> str:
                                 failure_type="regression")
         cases.append(tc)
         for c in p.checks:
-            tc = TestCase(name=c.check, classname=cls, elapsed_sec=c.duration_s,
-                          stdout="\n".join(f"{'>>' if f.new else '  '} {f.where()}: {f.message}" for f in c.findings))
-            if c.status == "not-run":
-                tc.add_skipped_info(c.summary or "not run")
-            elif c.fails_gate:
-                tc.add_failure_info(message=c.summary or f"{c.check} failed", failure_type=c.check)
+            tc = TestCase(name=c.check.value, classname=cls, elapsed_sec=c.duration_s,
+                          stdout="\n".join(f.render() for f in c.findings))
+            if _fails(p, c):
+                tc.add_failure_info(message=c.summary(), failure_type=c.check.value)
+            elif c.status in (Status.NOT_RUN, Status.PARTIAL):
+                # what could not be looked at is never a pass
+                tc.add_skipped_info(c.summary())
             cases.append(tc)
         suites.append(TestSuite(f"patch {p.index}/{n}: {p.subject}", cases))
     cases = []

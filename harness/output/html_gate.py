@@ -41,8 +41,9 @@ def gate_section(page) -> str:
     for p in g.patches:
         bits = (["<b class=bad>first bad patch</b> of " + ", ".join(esc(i) for i in p.culprit_of)]
                 if p.culprit_of else [])
-        bits += [f"{esc(c.check)}: <span class='{'bad' if c.fails_gate else ''}'>{esc(c.status)}</span>"
-                 + (f" — {esc(c.summary)}" if c.summary else "") for c in p.checks]
+        failing = {f.split(":", 1)[0] for f in p.check_failures}
+        bits += [f"{esc(c.check.value)}: <span class='{'bad' if c.check.value in failing else ''}'>"
+                 f"{esc(c.summary())}</span>" for c in p.checks]
         prow.append(f"<tr><td>{p.index}/{n}</td><td>{esc(p.subject)}</td><td>{esc(p.author)}</td>"
                     f"<td><code>{esc(p.sha256[:12])}</code></td><td>{'<br>'.join(bits) or 'ok'}</td></tr>")
     crow = []

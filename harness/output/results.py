@@ -43,10 +43,13 @@ class RunResults:
         self.started = dt.datetime.now().isoformat(timespec="seconds")
         self._lock = threading.RLock()
         self.closed = False
+        self.root = Path(root)
         if link_latest:          # a run inside another (a gate's base run) leaves `latest` alone
-            self._link_latest(Path(root))
+            self.link_latest()
 
-    def _link_latest(self, root: Path) -> None:
+    def link_latest(self) -> None:
+        """Point root/latest at this run."""
+        root = self.root
         latest = root / "latest"
         tmp = root / f".latest-{os.getpid()}"
         try:

@@ -29,6 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.build.kernel import Build, ensure_build
+from harness.checks import check_series
+from harness.checks.policy import DEFAULT_FAIL_ON
+from harness.checks.policy import judge as judge_checks
 from harness.core.config import HarnessConfig, cache_root
 from harness.core.errors import BuildError, HarnessError, InputError
 from harness.core.util import read_json, sha256_text, sha256_tree, write_atomic, write_json
@@ -36,6 +39,7 @@ from harness.intake.read import read_series_args
 from harness.intake.series import Series
 from harness.intake.stack import variant_with_series
 from harness.model import CellResult, Outcome
+from harness.model.checks import CheckName
 from harness.model.gate import GateCell, GatePatch, GateSummary
 from harness.output.gate_report import gate_junit, gate_markdown
 from harness.output.html import write_report
@@ -49,6 +53,9 @@ from harness.run.session import inputs_header, run_session
 from harness.scenarios.spec import Scenario, load_scenarios
 
 GATE_JSON = "gate.json"
+RUNTIME = "runtime"                   # the scenarios on the base and with the series
+STATIC_CHECKS = {c.value for c in CheckName}
+ALL_GATE_CHECKS = tuple(c.value for c in CheckName) + (RUNTIME,)
 INTERRUPTED = 130           # run_session's status after Ctrl-C/SIGTERM
 BASE_CACHE_RECIPE = "1"     # bump when what a cached base run means changes
 
@@ -68,12 +75,15 @@ class GateRequest:
     transport: str | None = None
     snapshot: bool | None = None
     canary: bool = True
+    checks: tuple[str, ...] = ALL_GATE_CHECKS     # which answers: the static checks, the runtime
+    strict_checkpatch: bool = False               # checkpatch errors fail the gate too
 
 
 @dataclass
 class _Runs:
     """What the gate ran, kept for the renderings."""
     dir: Path
+    results: RunResults                   # the series run's results (the gate's folder)
     base_cells: dict[str, CellResult] = field(default_factory=dict)     # by (profile.scenario)
     head_cells: dict[str, CellResult] = field(default_factory=dict)
 
@@ -160,22 +170,51 @@ class Gate:
         self.say(f"gate: on {on}, {len(base_cells)} cell(s) each on the base and with the series")
         # builds first: a patch that does not apply is bad input (exit 2) before any results exist
         base_builds = {p: self._build(cfg.variant(on), p) for p in profiles}
-        head_builds = {p: self._build(head, p) for p in profiles}
+        # the series' build is for the runtime checks; the static ones build their own prefixes
+        head_builds = {p: self._build(head, p) for p in profiles} if RUNTIME in req.checks else {}
 
         run_id = new_run_id()
         header = inputs_header(cfg) | {"command": sys.argv, "gate": {"on": on, "head": head.name,
                                                                      "series": series.to_json()}}
-        head_results = RunResults(req.results_root, run_id=run_id, header=header)
+        # `latest` moves to the gate's folder when the gate has an answer (run_gate)
+        head_results = RunResults(req.results_root, run_id=run_id, header=header, link_latest=False)
+        gdir = head_results.dir
+        try:
+            return self._judge(series, on, head, base_cells, head_cells, profiles, base_builds, head_builds,
+                               scenarios, run_id, head_results)
+        except InputError:
+            # bad input found late (a patch that does not apply on the checks' tree): nothing stays
+            shutil.rmtree(gdir, ignore_errors=True)
+            raise
+
+    def _judge(self, series, on, head, base_cells, head_cells, profiles, base_builds, head_builds, scenarios,
+               run_id, head_results) -> tuple[GateSummary, "_Runs"]:
+        req = self.req
         gdir = head_results.dir
         series.write_to(gdir / "patches")
         summary = GateSummary(series=series.to_json(), on=on, head_variant=head.name, base_dir="base",
                               base_cached=False,
                               patches=[GatePatch(p.index, p.subject, p.filename, p.sha256, p.author, p.commit,
                                                  p.message_id) for p in series.patches])
-        runs = _Runs(gdir)
+        runs = _Runs(gdir, head_results)
         if any(b is None for b in base_builds.values()):
             summary.errors.append(f"the base variant {on} does not build: nothing to compare with")
 
+        if STATIC_CHECKS & set(req.checks):
+            self._static_checks(series, base_builds, profiles[0], gdir, summary)
+        if RUNTIME in req.checks:
+            self._runtime(series, on, base_cells, head_cells, base_builds, head_builds, scenarios, gdir,
+                          run_id, head_results, runs, summary)
+        else:       # the page and the repro tools expect a results folder: an empty, finished run
+            head_results.write_summary(complete=True, exit_status=0, note="runtime checks not requested")
+        summary.timings = dict(self.timings, builds_s=round(self.timings.get("builds_s", 0.0), 1))
+        return summary, runs
+
+    def _runtime(self, series: Series, on: str, base_cells: list[Cell], head_cells: list[Cell],
+                 base_builds: dict, head_builds: dict, scenarios: dict, gdir: Path, run_id: str,
+                 head_results: RunResults, runs: "_Runs", summary: GateSummary) -> None:
+        """The scenarios on the base and with the series, their differential verdicts, culprits."""
+        cfg, req = self.cfg, self.req
         # the base: from the cache when the same cells ran on the same build before
         t0 = time.monotonic()
         base_dir = gdir / "base"
@@ -228,8 +267,30 @@ class Gate:
             t0 = time.monotonic()
             self._bisect(series, on, regressed, runs, head_builds, scenarios, summary)
             self.timings["bisect_s"] = round(time.monotonic() - t0, 1)
-        summary.timings = dict(self.timings, builds_s=round(self.timings.get("builds_s", 0.0), 1))
-        return summary, runs
+
+    def _static_checks(self, series: Series, base_builds: dict, profile: str, gdir: Path,
+                       summary: GateSummary) -> None:
+        """The per-patch checks (harness.checks), on the base variant's commit, into the summary."""
+        base = base_builds.get(profile)
+        if base is None:
+            summary.errors.append(f"per-patch checks: the base variant {summary.on} does not build")
+            return
+        t0 = time.monotonic()
+        wanted = [c for c in self.req.checks if c in STATIC_CHECKS]
+        patches = [gdir / "patches" / p.filename for p in series.patches]
+        checked = check_series(Path(base.source["repo"]), base.commit, patches, self.cfg.profile(profile),
+                               checks=wanted, workdir=gdir / "checks", guest_root=self.cfg.root,
+                               log=self.say)
+        write_json(gdir / "checks" / "checks.json", checked.to_json())
+        fail_on = [c for c in DEFAULT_FAIL_ON if c.value in wanted]
+        verdict = judge_checks(checked, fail_on=fail_on, strict_checkpatch=self.req.strict_checkpatch)
+        for pc in checked.patches:
+            summary.patches[pc.index - 1].checks = [pc.results[c] for c in checked.checks if c in pc.results]
+        for item in verdict.failures:
+            summary.patches[item.patch - 1].check_failures.append(f"{item.check.value}: {item.reason}")
+        for item in verdict.unverified:
+            summary.patches[item.patch - 1].unverified.append(f"{item.check.value}: {item.reason}")
+        self.timings["checks_s"] = round(time.monotonic() - t0, 1)
 
     def _bisect(self, series: Series, on: str, regressed: list[GateCell], runs: _Runs,
                 head_builds: dict[str, Build | None], scenarios, summary: GateSummary) -> None:
@@ -285,6 +346,7 @@ def run_gate(cfg: HarnessConfig, req: GateRequest, say=None) -> tuple[GateSummar
     write_atomic(gdir / "gate.md", gate_markdown(summary, runs.head_cells, gdir, display_path(gdir)))
     write_atomic(gdir / "gate-junit.xml", gate_junit(summary))
     write_report(gdir)
+    runs.results.link_latest()
     return summary, gdir
 
 
