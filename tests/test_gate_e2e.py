@@ -99,3 +99,21 @@ def test_a_series_that_does_not_apply_is_bad_input_and_leaves_nothing(tmp_path):
                    "--results", str(root), "--no-canary"])
     assert status == 2
     assert not root.exists() or not any(root.iterdir()), "a refused series left results behind"
+
+
+def test_gate_names_the_patch_that_brings_a_sparse_warning(tmp_path):
+    """The robot's first answer on the dma-fence series, from the gate: a comparison of
+    fence->ops without rcu_access_pointer() is sparse's "different address spaces" in
+    patch 2; patch 1 is clean. Static checks only (no guests)."""
+    root = tmp_path / "results"
+    folder = Path(__file__).parent / "fixtures" / "checks" / "series-sparse"
+    status = main(["gate", str(folder), "--on", "rcu-ops", "--checks", "sparse,checkpatch",
+                   "--results", str(root)])
+    assert status == 1
+    g = json.loads((root / "latest" / "gate.json").read_text())
+    p1, p2 = g["patches"]
+    assert p1["check_failures"] == [] and p2["check_failures"], g["patches"]
+    assert p2["check_failures"][0].startswith("sparse:")
+    md = (root / "latest" / "gate.md").read_text()
+    assert ">> drivers/dma-buf/sw_sync.c:91" in md and "different address spaces" in md
+    assert g["cells"] == []              # no runtime asked for
