@@ -4,7 +4,7 @@
     python benchmarks/bench_checks.py [--series rcu-ops|inline-lock] [--warmup] [--checks a,b]
 
 The series is checked on its variant's base (rcu-ops on the pristine source,
-inline-lock on rcu-ops) in the checks' own work tree of the debug profile.
+inline-lock on rcu-ops) in the shared source tree, with the checks' objdirs of the debug profile.
 --warmup runs the checks once first (fills ccache and the checks objdir;
 the first run of a fresh cache is a full cold build). Prints the split
 (tree preparation, build, W=1, sparse, checkpatch, analysis), the total, and

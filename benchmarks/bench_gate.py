@@ -46,9 +46,13 @@ def main() -> int:
     ap.add_argument("-k", action="append", default=[], help="narrow the scenarios (default: all of the "
                                                             "default matrix's)")
     ap.add_argument("--on", default="baseline")
+    ap.add_argument("--checks", default="runtime", help="the gate's --checks (default: runtime, the "
+                                                         "differential runs and bisection; 'all' for every answer)")
     a = ap.parse_args()
     series = read_series_args([a.series])
     args = [a.series, "--on", a.on] + [x for k in a.k for x in ("-k", k)]
+    if a.checks != "all":
+        args += ["--checks", a.checks]
     tmp = Path(tempfile.mkdtemp(prefix="bench-gate-"))
     try:
         t, status = gate(args, tmp / "warm-up")
@@ -66,6 +70,8 @@ def main() -> int:
         print(f"  base run: {tm.get('base_s', 0):.0f} s ({'reused' if g.get('base_cached') else 'run'})")
         print(f"  series run: {tm.get('series_s', 0):.0f} s")
         print(f"  bisection (prefix builds and runs): {tm.get('bisect_s', 0):.0f} s")
+        if "checks_s" in tm:
+            print(f"  per-patch static checks: {tm['checks_s']:.0f} s")
         for c in g["cells"]:
             if c["fails_gate"]:
                 print(f"  regression {c['profile']}/{c['scenario']}: first bad patch {c['culprit']}")
