@@ -45,7 +45,8 @@ con.wait_eof(60)
 con.close()
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 (out / "kept.txt").write_text("\n".join(con.lines[0:len(con.lines)]) + "\n")
-print(json.dumps({"state": state, "end": idx, "lines": len(con.lines), "rss_mb": round(rss, 1)}))
+print(json.dumps({"state": state, "end": idx, "lines": len(con.lines), "rss_mb": round(rss, 1),
+                  "peak_bytes": con.lines.peak_bytes, "budget": con.lines.budget}))
 '''
 
 
@@ -66,7 +67,12 @@ def test_console_memory_is_bounded_under_a_pty_flood(tmp_path):
     dropped = sum(int(m) for m in re.findall(r"^harness: (\d+) console lines not kept", "\n".join(kept), re.M))
     assert dropped > 500_000 and len(kept) < 100_000
     assert [r.title for r in scan_lines(kept)] == ["WARNING in flood_test_warn"]
-    assert r["rss_mb"] < 80, r                       # before: ~120 MB
+    # the bound itself, as the line store accounts for it: deterministic
+    assert r["peak_bytes"] <= 2 * r["budget"], r
+    # the process as the kernel counts it: ~37 MB here, before ~120 MB; once, in a full
+    # suite run, 127 MB with the store still bounded (allocator state): generous, and
+    # printed above for the record
+    assert r["rss_mb"] < 160, r
     # the file on disk keeps every line
     assert sum(1 for _ in open(tmp_path / "console.log", errors="replace")) >= r["lines"]
 

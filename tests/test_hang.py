@@ -83,7 +83,9 @@ def test_user_space_sleep_past_its_budget_is_a_hang_with_the_sleeping_task(guest
     assert "extended" not in step.note, "no progress: no extension"
     sleep = [t for t in ev["tasks"] if t["who"].startswith("task sleep ")]
     assert sleep and sleep[0]["state"] == "S" and "do_nanosleep" in [sleep[0]["where"]] + sleep[0]["frames"]
-    assert all(c.get("idle") for c in ev["cpus"]), "nothing runs: every CPU idles"
+    # the sleeping task is on no CPU (a CPU may be caught in other work: a kworker, the
+    # SysRq dump itself; once, in a full suite run, one was)
+    assert not any(c["who"].startswith(("cpu0 (sleep", "cpu1 (sleep")) for c in ev["cpus"]), ev["cpus"]
     assert "sleep (pid" in ev["summary"]
 
 
