@@ -172,3 +172,102 @@ def test_typed_cells_and_missing_signatures():
     nosig = {"kind": "WARNING", "title": "WARNING in f", "signature": ""}
     assert classify(Typed(cell("clean")), Typed(cell("report", nosig))).new_signatures == ("WARNING|WARNING in f",)
     assert classify(cell("report", nosig), cell("report", nosig)).verdict == "unchanged"
+
+
+# A report printed after the kernel had oopsed once (taint D), as the shipped
+# rcu-ops series gives on ops-wait-extern-static-drop: the same page fault as
+# 6.12, now inside an RCU read-side section, so the dying task also trips
+# might_sleep() on its way out.
+FAULT_G = dict(FAULT, tainted="G O")
+SLEEP_D = {"kind": "BUG", "title": "BUG: sleeping function called from invalid context in exit_signals",
+           "signature": "BUG:sleeping-function:exit_signals", "step": "drop", "tainted": "G D O"}
+UAF_D = dict(UAF, tainted="G D O")
+
+
+def test_follow_on_report_after_the_oops_is_listed_not_compared():
+    d = classify(cell("report", FAULT_G), cell("report", FAULT_G, SLEEP_D))
+    assert d.verdict == "unchanged" and not d.fails_gate
+    assert d.new_signatures == () and d.follow_on_new == (SLEEP_D["signature"],)
+    assert "exit_signals" in d.why and "follow-on" in d.why
+    assert d.to_json()["follow_on_new"] == [SLEEP_D["signature"]]
+
+
+def test_follow_on_gone_is_not_a_fix():
+    d = classify(cell("report", FAULT_G, SLEEP_D), cell("report", FAULT_G))
+    assert d.verdict == "unchanged" and d.gone_signatures == ()
+
+
+def test_follow_on_does_not_hide_a_new_first_oops():
+    """The series changes the first oops: compared as ever, follow-on or not."""
+    d = classify(cell("report", FAULT_G), cell("report", dict(UAF, tainted="G O"), SLEEP_D))
+    assert d.verdict == "changed" and d.new_signatures == (UAF["signature"],)
+    assert classify(cell("clean"), cell("report", FAULT_G, SLEEP_D)).fails_gate
+
+
+def test_reports_all_tainted_d_are_all_compared():
+    """Without an untainted report the first oops's head was lost: nothing is follow-on."""
+    d = classify(cell("report", FAULT_G), cell("report", FAULT_G), None)
+    assert d.verdict == "unchanged"
+    d = classify(cell("report", UAF_D), cell("report", UAF_D, SLEEP_D))
+    assert d.verdict == "regression" and d.new_signatures == (SLEEP_D["signature"],) and d.fails_gate
+
+
+def test_a_warning_is_no_oops():
+    """Taint W (a WARNING) is not D: a report after a warning is compared."""
+    warn = dict(WARN, tainted="G O")
+    d = classify(cell("report", warn), cell("report", warn, dict(UAF, tainted="G W O")))
+    assert d.verdict == "regression" and d.new_signatures == (UAF["signature"],)
+
+
+def test_predicted_verdicts_from_written_expectations():
+    from harness.run.differential import predicted_verdict
+    fault = Expectation("report", "PAGE_FAULT", "unable to handle page fault in dma_fence_release", "drop")
+    names = Expectation("report", "PAGE_FAULT", "unable to handle page fault in dma_fence_describe", "names")
+    assert predicted_verdict(fault, fault) == "unchanged"
+    assert predicted_verdict(fault, Expectation("clean")) == "fixed"
+    assert predicted_verdict(Expectation("clean"), fault) == "regression"
+    assert predicted_verdict(Expectation("n/a"), Expectation("clean")) == "changed"
+    assert predicted_verdict(Expectation("n/a"), fault) == "regression"
+    assert predicted_verdict(names, fault) == "changed"
+    assert predicted_verdict(Expectation("n/a"), Expectation("n/a")) == "unchanged"
+    # written for the series' configured twin: a crash it names is changed, a clean never covers one
+    assert predicted_verdict(Expectation("n/a"), fault, twin=True) == "changed"
+    assert predicted_verdict(Expectation("clean"), fault, twin=True) == "changed"
+    assert predicted_verdict(fault, Expectation("clean"), twin=True) == "fixed"
+
+
+# The series is exactly a configured variant's (inline-lock on rcu-ops): the
+# scenarios' expectations written for it are its contract.
+FAULT_INLINE = Expectation("report", "PAGE_FAULT", "unable to handle page fault in dma_fence_release", "drop")
+
+
+def test_a_crash_the_twin_variant_writes_is_changed_not_failed():
+    d = classify(cell("n/a"), cell("report", FAULT_G, SLEEP_D), Expectation("n/a"), FAULT_INLINE, "inline-lock")
+    assert d.verdict == "changed" and not d.fails_gate and d.twin_met
+    assert "as written for inline-lock" in d.why
+
+
+def test_the_twin_contract_does_not_cover_an_unnamed_crash():
+    # the expected fault plus a new KASAN report the contract does not name: still a regression
+    d = classify(cell("n/a"), cell("report", FAULT_G, dict(UAF, tainted="G O")), Expectation("n/a"),
+                 FAULT_INLINE, "inline-lock")
+    assert d.verdict == "regression" and d.fails_gate
+    # another crash than the one written
+    d = classify(cell("clean"), cell("report", dict(UAF, tainted="G O")), Expectation("clean"),
+                 FAULT_INLINE, "inline-lock")
+    assert d.verdict == "regression" and d.fails_gate and not d.twin_met
+    # the contract writes clean: a crash is a regression
+    d = classify(cell("clean"), cell("report", FAULT_G), Expectation("clean"), Expectation("clean"), "inline-lock")
+    assert d.verdict == "regression" and d.fails_gate
+
+
+def test_the_twin_contract_does_not_cover_an_intermittent_regression():
+    d = classify(cell("clean"), cell("report", FAULT_G, flaky=True, first="report"), None, FAULT_INLINE, "x")
+    assert d.verdict == "regression" and d.fails_gate
+    d = classify(cell("clean"), cell("clean", flaky=True, first="report"), None, Expectation("clean"), "x")
+    assert d.verdict == "regression" and d.fails_gate
+
+
+def test_without_a_twin_the_same_crash_fails():
+    d = classify(cell("n/a"), cell("report", FAULT_G, SLEEP_D), Expectation("n/a"))
+    assert d.verdict == "regression" and d.fails_gate and not d.twin_met

@@ -230,3 +230,23 @@ def test_stored_series_is_rewritten_when_edited(tmp_path):
     f = folder / s.patches[0].filename
     f.write_bytes(f.read_bytes() + b"\n")
     assert stored_series(s, tmp_path) == folder and Series.load(folder) == s
+
+
+def test_the_shipped_series_are_their_configured_variants_twins(tmp_path):
+    """Gating kernel-patches/inline-lock on rcu-ops is gating the configured
+    inline-lock variant: configured_twin says so, and says nothing for any
+    other stacking or for a series that differs by one byte."""
+    from harness.intake.stack import configured_twin
+    cfg = load_config()
+    root = Path(cfg.series_dir)
+    rcu, inline = read_folder(root / "rcu-ops"), read_folder(root / "inline-lock")
+    assert configured_twin(cfg, "baseline", rcu) == "rcu-ops"
+    assert configured_twin(cfg, "rcu-ops", inline) == "inline-lock"
+    assert configured_twin(cfg, "baseline", inline) is None      # inline-lock needs rcu-ops under it
+    assert configured_twin(cfg, "rcu-ops", rcu) is None
+    assert configured_twin(cfg, "baseline", rcu.prefix(4)) is None
+    edited = tmp_path / "rcu-ops"
+    shutil.copytree(root / "rcu-ops", edited)
+    last = sorted(edited.glob("*.patch"))[-1]
+    last.write_bytes(last.read_bytes().replace(b"\n+", b"\n+ ", 1))
+    assert configured_twin(cfg, "baseline", read_folder(edited)) is None

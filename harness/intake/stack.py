@@ -92,3 +92,25 @@ def variant_with_series(cfg: HarnessConfig, on: str | None, series: Series, name
         features=dict(base.features), line=0)
     cfg.variants[name] = variant
     return variant
+
+
+def configured_twin(cfg: HarnessConfig, on: str | None, series: Series) -> str | None:
+    """The configured variant that is exactly `on` + `series`: same source, and
+    the same patch bytes in the same order (the shipped series gated the way a
+    developer gates theirs). Its written expectations are then the series' own
+    contract. None for any other series, or when a series file cannot be read."""
+    base = cfg.variant(on)
+    if series.source == "git-range":
+        return None
+    try:
+        want = [p.path.read_bytes() for s in base.series for p in read_series(cfg.series_dir, s)]
+        want += [p.data for p in series.patches]
+        for v in cfg.variants.values():
+            if v.stacked_on or v.name == base.name or v.source != base.source or v.patch_limit is not None:
+                continue
+            have = [p.path.read_bytes() for s in v.series for p in read_series(cfg.series_dir, s)]
+            if have == want:
+                return v.name
+    except (InputError, OSError):
+        return None
+    return None

@@ -31,6 +31,7 @@ class GateCell:
     culprit: int | None = None         # 1-based patch number the regression first appears with
     culprit_why: str = ""              # how the search went, or why it found none
     prefix_outcomes: dict[str, str] = field(default_factory=dict)   # "k" -> what prefix k gave
+    follow_on_new: list[str] = field(default_factory=list)   # reports after the oops, series only (not compared)
 
     @classmethod
     def from_json(cls, d: dict) -> "GateCell":
@@ -80,6 +81,8 @@ class GateSummary:
     errors: list[str] = field(default_factory=list)       # what kept the gate from judging
     timings: dict[str, float] = field(default_factory=dict)
     exit_status: int | None = None
+    twin: str = ""                      # the configured variant that is exactly on + the series, if any:
+    #                                     its written expectations are the series' contract
 
     @property
     def regressions(self) -> list[GateCell]:

@@ -23,6 +23,16 @@ def _patch_label(p: GatePatch, n: int) -> str:
     return f"{p.index}/{n} {p.subject!r}"
 
 
+def _check_bit(p, c) -> str:
+    """A check's answer in the patch table, saying whether the policy fails the gate on it."""
+    bit = f"{c.check.value} {c.status.value}"
+    if c.status is not Status.FAILED:
+        return bit
+    if any(f.startswith(f"{c.check.value}:") for f in p.check_failures):
+        return f"**{bit}** (fails the gate)"
+    return f"{bit} (reported; does not fail the gate)"
+
+
 def verdict_line(s: GateSummary) -> str:
     count = {v: sum(1 for c in s.cells if c.verdict == v) for v in ("regression", "fixed", "changed", "unchanged")}
     failing_checks = sum(len(p.check_failures) for p in s.patches)
@@ -70,6 +80,9 @@ def gate_markdown(s: GateSummary, head_cells: dict[str, CellResult], gate_dir: P
            f"- on: `{s.on}` (base results {'reused from an earlier gate' if s.base_cached else 'run now'}, "
            f"in `{s.base_dir}/`)",
            f"- series variant: `{s.head_variant}`"]
+    if s.twin:
+        out.append(f"- the series is exactly the configured variant `{s.twin}`: the scenarios' expectations "
+                   f"written for `{s.twin}` are its contract too (a crash they name is `changed`, not a regression)")
     if s.timings:
         out.append("- time: " + ", ".join(f"{k.removesuffix('_s')} {v:.0f} s" for k, v in s.timings.items()))
     for e in s.errors:
@@ -79,7 +92,7 @@ def gate_markdown(s: GateSummary, head_cells: dict[str, CellResult], gate_dir: P
         bits = []
         if p.culprit_of:
             bits.append(f"**first bad patch** of {len(p.culprit_of)} regression(s)")
-        bits += [f"{c.check.value} {c.status.value}" for c in p.checks if c.status is not Status.PASSED]
+        bits += [_check_bit(p, c) for c in p.checks if c.status is not Status.PASSED]
         out.append(f"| {p.index}/{n} | {p.subject} | {p.author} | {'; '.join(bits) or 'ok'} |")
     if any(p.checks for p in s.patches):
         out += ["", "## Per-patch checks", "", "New findings (not there at the previous prefix) are prefixed by `>>`."]

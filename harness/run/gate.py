@@ -37,7 +37,7 @@ from harness.core.errors import BuildError, HarnessError, InputError
 from harness.core.util import read_json, sha256_text, sha256_tree, write_atomic, write_json
 from harness.intake.read import read_series_args
 from harness.intake.series import Series
-from harness.intake.stack import variant_with_series
+from harness.intake.stack import configured_twin, variant_with_series
 from harness.model import CellResult, Outcome
 from harness.model.checks import CheckName
 from harness.model.gate import GateCell, GatePatch, GateSummary
@@ -112,6 +112,11 @@ def base_cache_key(build: Build, cells: list[Cell], scenarios: dict[str, Scenari
             for c in sorted(cells, key=_key)]
     return sha256_text(repr((BASE_CACHE_RECIPE, build.key, defs, detector, opts.retries, opts.transport,
                              opts.accel, opts.canary)))
+
+
+def _twin_args(scenario, twin: str) -> tuple:
+    """classify()'s twin arguments: the expectation written for the configured twin variant."""
+    return (written_expectation(scenario, twin), twin) if twin else (None, "")
 
 
 def _copy_run(src: Path, dest: Path) -> None:
@@ -197,6 +202,10 @@ class Gate:
                               patches=[GatePatch(p.index, p.subject, p.filename, p.sha256, p.author, p.commit,
                                                  p.message_id) for p in series.patches])
         runs = _Runs(gdir, head_results)
+        summary.twin = configured_twin(self.cfg, on, series) or ""
+        if summary.twin:
+            self.say(f"gate: the series is exactly the configured variant {summary.twin} (on {on}): what the "
+                     f"scenarios write for {summary.twin} is its contract too")
         if any(b is None for b in base_builds.values()):
             summary.errors.append(f"the base variant {on} does not build: nothing to compare with")
 
@@ -242,6 +251,10 @@ class Gate:
         runs.base_cells = {_key(c): c for c in load_cells(load_summary(base_dir))}
 
         t0 = time.monotonic()
+        # the series run is judged by the base variant's written expectations, so a cell the
+        # series fixes shows FAIL in it: say so before the lines scroll by
+        self.say(f"gate: the series run: ok/FAIL below judge each cell by what {on} is written to give; "
+                 "the gate's verdict, after it, compares each cell with its base cell")
         status = run_session(cfg, head_cells, self._opts(req.results_root, req.canary), scenarios, head_results,
                              label="series")
         if status == INTERRUPTED:
@@ -256,10 +269,12 @@ class Gate:
                 summary.errors.append(f"{_key(c)}: no result on the {'base' if b is None else 'series'}"
                                       " (the run was interrupted?)")
                 continue
-            d = classify(b, h, written_expectation(scenarios[c.scenario], on))
+            d = classify(b, h, written_expectation(scenarios[c.scenario], on),
+                         *_twin_args(scenarios[c.scenario], summary.twin))
             summary.cells.append(GateCell(
                 c.profile, c.scenario, b.id, h.id, d.verdict, d.why, d.fails_gate, d.flaky, str(b.outcome),
-                str(h.outcome), list(d.new_signatures), list(d.gone_signatures), d.expectation, d.expectation_why))
+                str(h.outcome), list(d.new_signatures), list(d.gone_signatures), d.expectation, d.expectation_why,
+                follow_on_new=list(d.follow_on_new)))
         summary.errors += _harness_errors(list(runs.base_cells.values()) + list(runs.head_cells.values()))
 
         regressed = [gc for gc in summary.cells if gc.fails_gate]
@@ -319,7 +334,8 @@ class Gate:
                     base = runs.base_cells[f"{gc.profile}.{gc.scenario}"]
                     if cell is None:
                         raise HarnessError(f"prefix {k}: no result for {gc.scenario} (interrupted?)")
-                    d = classify(base, cell, written_expectation(scenarios[gc.scenario], on))
+                    d = classify(base, cell, written_expectation(scenarios[gc.scenario], on),
+                                 *_twin_args(scenarios[gc.scenario], summary.twin))
                     gc.prefix_outcomes[str(k)] = str(cell.outcome) + (
                         f" [{cell.reports[0].title}]" if cell.reports else "")
                     out[i] = d.fails_gate
