@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -63,6 +64,14 @@ def run(*args, env=None, timeout=1800, cwd=ROOT) -> subprocess.CompletedProcess:
                           text=True, timeout=timeout, env=env)
 
 
+def _sigint_as_on_a_terminal() -> None:
+    """Ctrl-C's default disposition in the child. A shell that starts a job in
+    the background without job control (`make test &`, `nohup … &`) makes it
+    ignore SIGINT, and Python then installs no KeyboardInterrupt handler: the
+    Ctrl-C tests would test nothing but that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Started:
     """A harness started in the background; its output goes to files (no pipe to fill)."""
 
@@ -70,11 +79,22 @@ class Started:
         self.out, self.err = tmp / f"{name}.out", tmp / f"{name}.err"
         with open(self.out, "w") as o, open(self.err, "w") as e:
             self.proc = subprocess.Popen([sys.executable, "-m", "harness", *args], cwd=ROOT,
-                                         stdout=o, stderr=e, env=env)
+                                         stdout=o, stderr=e, env=env, preexec_fn=_sigint_as_on_a_terminal)
         self.pid = self.proc.pid
 
     def wait(self, timeout=1800) -> int:
-        return self.proc.wait(timeout=timeout)
+        """Its exit status; past `timeout` (a hung harness, not a slow one: the
+        tests wait for states first), it is stopped as a CI runner stops a job,
+        so that its guests do not outlive the test, and the test fails."""
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+            raise
 
     @property
     def stderr(self) -> str:
