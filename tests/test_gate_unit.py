@@ -134,3 +134,20 @@ def test_find_gate_walks_up_from_a_cell(tmp_path):
     (tmp_path / "g" / "gate.json").write_text("{}")
     assert find_gate(tmp_path / "g" / "cells" / "c") == (tmp_path / "g").resolve()
     assert find_gate(tmp_path) is None
+
+
+def test_gate_markdown_lists_follow_on_reports_and_the_twin(tmp_path):
+    """Follow-on reports are not compared, but the author sees them, by title."""
+    s, head = summary()
+    s.twin = "rcu-ops"
+    s.cells.append(GateCell("debug", "drop", "baseline.debug.drop", "baseline+k.debug.drop", "unchanged", "", False,
+                            base_outcome="report", head_outcome="report", follow_on_new=["sig-sleep"]))
+    head["debug.drop"] = CellResult(
+        "baseline+k", "debug", "drop", Outcome.REPORT, Expectation("clean"), False,
+        reports=[ReportRef("BUG", "BUG: sleeping function called from invalid context in exit_signals",
+                           "sig-sleep")])
+    md = gate_markdown(s, head, tmp_path, "results/r1")
+    assert "## Follow-on reports" in md
+    assert "- debug/drop: with the series only: BUG: sleeping function called from invalid context in " \
+           "exit_signals" in md
+    assert "exactly the configured variant `rcu-ops`" in md

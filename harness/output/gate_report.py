@@ -126,6 +126,14 @@ def gate_markdown(s: GateSummary, head_cells: dict[str, CellResult], gate_dir: P
         if cells:
             out += ["", f"## {label}", ""]
             out += [f"- {c.profile}/{c.scenario}: {c.why}" for c in cells]
+    follow = [c for c in s.cells if c.follow_on_new and not c.fails_gate]
+    if follow:
+        out += ["", "## Follow-on reports (after the cell's first oops; listed, not compared)", ""]
+        for c in follow:
+            cell = head_cells.get(f"{c.profile}.{c.scenario}")
+            titles = {r.signature: r.title for r in (cell.reports if cell else [])}
+            out.append(f"- {c.profile}/{c.scenario}: with the series only: "
+                       + "; ".join(titles.get(sig, sig) for sig in c.follow_on_new))
     unchanged = [c for c in s.cells if c.verdict == "unchanged"]
     if unchanged:
         out += ["", f"## Unchanged ({len(unchanged)} cells)", "",
