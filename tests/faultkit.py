@@ -21,6 +21,24 @@ ROOT = Path(__file__).resolve().parent.parent
 # a step that runs until the harness kills it; the test waits for its marker
 BLOCK = "sleep 100000"
 
+# Two quick cells, and the scenarios for a run with a step that never ends by itself.
+QUICK = """\
+scenarios:
+  - name: quick-a
+    steps:
+      - {name: ok, run: "true"}
+  - name: quick-b
+    steps:
+      - {name: ok, run: "echo hello"}
+"""
+QUICK_AND_BLOCKER = QUICK + f"""\
+  - name: blocker
+    timeout_s: 100000
+    steps:
+      - {{name: block-here, run: "{BLOCK}", timeout_s: 100000}}
+    expect: {{default: {{outcome: hang, reason: never ends by itself}}}}
+"""
+
 
 def make_project(tmp: Path, scenarios: str, variants=("baseline",), guest: dict | None = None,
                  features: dict | None = None) -> Path:

@@ -30,26 +30,12 @@ from tests.conftest import qemu_pids
 
 pytestmark = pytest.mark.slow
 
-QUICK = """\
-scenarios:
-  - name: quick-a
-    steps:
-      - {name: ok, run: "true"}
-  - name: quick-b
-    steps:
-      - {name: ok, run: "echo hello"}
-"""
+QUICK = fk.QUICK
 
 
 # -- QEMU killed from outside -------------------------------------------------------
 
-KILLED = QUICK + f"""\
-  - name: blocker
-    timeout_s: 100000
-    steps:
-      - {{name: block-here, run: "{fk.BLOCK}", timeout_s: 100000}}
-    expect: {{default: {{outcome: hang, reason: never ends by itself}}}}
-"""
+KILLED = fk.QUICK_AND_BLOCKER
 
 
 def test_qemu_sigkilled_mid_cell_is_that_cells_reset(tmp_path):

@@ -90,20 +90,7 @@ def test_batched_cell_equals_cell_alone(root, small_run, tmp_path):
         sorted(r["signature"] for r in batched[cid]["reports"])
 
 
-BLOCKED = """\
-scenarios:
-  - name: quick-a
-    steps:
-      - {name: ok, run: "true"}
-  - name: quick-b
-    steps:
-      - {name: ok, run: "true"}
-  - name: blocker
-    timeout_s: 100000
-    steps:
-      - {name: block-here, run: "%s", timeout_s: 100000}
-    expect: {default: {outcome: hang, reason: never ends by itself}}
-""" % fk.BLOCK
+BLOCKED = fk.QUICK_AND_BLOCKER
 
 
 def test_interrupted_run_leaves_readable_results(root, tmp_path):
